@@ -1,0 +1,55 @@
+package org.sympasmime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.sympasmime.methods.Registry;
+import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.pki.Pem;
+import org.sympasmime.rpc.Server;
+import org.sympasmime.rpc.Stats;
+
+/**
+ * Entry point. {@code serve} (the default) speaks JSON-RPC on stdin/stdout; stdout carries
+ * protocol lines only, so everything else, including stray library output, goes to stderr.
+ */
+public final class Main {
+  private static final int DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length > 0 ? args[0] : "serve";
+    switch (command) {
+      case "serve" -> System.exit(serve());
+      case "--version", "version" -> System.out.println("sympa-smime " + Version.VERSION);
+      default -> {
+        System.err.println("usage: java -jar sympa-smime.jar [serve|version]");
+        System.exit(2);
+      }
+    }
+  }
+
+  private static int serve() throws Exception {
+    Pem.init();
+    OutputStream protocolOut = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out),
+        1 << 16);
+    PrintStream log = new PrintStream(new FileOutputStream(FileDescriptor.err), true,
+        StandardCharsets.UTF_8);
+    // Anything that prints to System.out by mistake must not corrupt the protocol stream.
+    System.setOut(log);
+    KeyMaterial keys = new KeyMaterial();
+    Stats stats = new Stats();
+    int workers = Integer.getInteger("sympa.smime.workers",
+        Math.max(2, Runtime.getRuntime().availableProcessors()));
+    int maxLine = Integer.getInteger("sympa.smime.maxLineBytes", DEFAULT_MAX_LINE_BYTES);
+    Server server = new Server(Registry.build(keys, stats), new ObjectMapper(), maxLine, workers,
+        log, stats);
+    server.serve(System.in, protocolOut);
+    return 0;
+  }
+}

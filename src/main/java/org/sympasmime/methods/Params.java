@@ -1,0 +1,98 @@
+package org.sympasmime.methods;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.sympasmime.rpc.RpcException;
+
+/**
+ * Typed access to a request's {@code params}. Every failure is an invalid-params error that names
+ * the member, so a client sees exactly which argument was wrong.
+ */
+public final class Params {
+  private final JsonNode node;
+
+  public Params(JsonNode node) {
+    this.node = node;
+  }
+
+  public String requireText(String name) throws RpcException {
+    return optionalText(name).orElseThrow(() -> missing(name));
+  }
+
+  public Optional<String> optionalText(String name) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isTextual()) {
+      throw RpcException.invalidParams(name + " must be a string");
+    }
+    return Optional.of(value.asText());
+  }
+
+  /** A non-empty path string. Empty strings count as absent, as Sympa's unset settings are. */
+  public Optional<Path> optionalPath(String name) throws RpcException {
+    Optional<String> text = optionalText(name);
+    return text.filter(s -> !s.isEmpty()).map(Path::of);
+  }
+
+  public Path requirePath(String name) throws RpcException {
+    return optionalPath(name).orElseThrow(() -> missing(name));
+  }
+
+  /** Bytes travel as standard base64 (RFC 4648, with padding), so any byte sequence survives. */
+  public byte[] requireBytes(String name) throws RpcException {
+    String text = requireText(name);
+    try {
+      return Base64.getDecoder().decode(text);
+    } catch (IllegalArgumentException e) {
+      throw RpcException.invalidParams(name + " is not valid base64");
+    }
+  }
+
+  public Optional<Long> optionalLong(String name) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+      throw RpcException.invalidParams(name + " must be an integer");
+    }
+    return Optional.of(value.asLong());
+  }
+
+  public boolean optionalBoolean(String name, boolean fallback) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isBoolean()) {
+      throw RpcException.invalidParams(name + " must be true or false");
+    }
+    return value.asBoolean();
+  }
+
+  /** An array of objects; each element is handed back as its own {@link Params}. */
+  public List<Params> requireObjects(String name) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value == null || !value.isArray()) {
+      throw RpcException.invalidParams(name + " must be an array");
+    }
+    List<Params> out = new ArrayList<>();
+    for (JsonNode element : value) {
+      if (!element.isObject()) {
+        throw RpcException.invalidParams(name + " must hold objects");
+      }
+      out.add(new Params(element));
+    }
+    return out;
+  }
+
+  private static RpcException missing(String name) {
+    return RpcException.invalidParams("missing parameter: " + name);
+  }
+}

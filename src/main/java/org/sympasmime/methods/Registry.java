@@ -1,0 +1,19 @@
+package org.sympasmime.methods;
+
+import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.rpc.MethodTable;
+import org.sympasmime.rpc.Stats;
+
+/** Wires every protocol method to its operation. The method names are the protocol. */
+public final class Registry {
+  private Registry() {}
+
+  public static MethodTable build(KeyMaterial keys, Stats stats) {
+    ServiceMethods service = new ServiceMethods(keys, stats);
+    return MethodTable.builder()
+        .add("service.version", service::version)
+        .add("service.health", service::health)
+        .add("service.stats", service::stats)
+        .build();
+  }
+}

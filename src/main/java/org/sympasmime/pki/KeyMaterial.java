@@ -1,0 +1,133 @@
+package org.sympasmime.pki;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
+
+/**
+ * Certificates and private keys read from files, cached by path, modification time and size so
+ * that a 10,000-member list does not re-parse the same list key for every copy, and a replaced
+ * file is picked up at once. Thread-safe.
+ */
+public final class KeyMaterial {
+  /** Beyond this many entries the cache starts afresh rather than growing without bound. */
+  private static final int MAX_ENTRIES = 100_000;
+
+  private record CacheKey(Path path, long mtime, long size, String variant) {}
+
+  private final Map<CacheKey, List<X509Certificate>> certificates = new ConcurrentHashMap<>();
+  private final Map<CacheKey, PrivateKey> keys = new ConcurrentHashMap<>();
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+
+  /** Every certificate in the file, in file order; never empty. */
+  public List<X509Certificate> certificates(Path path) throws SmimeException {
+    CacheKey key = cacheKey(path, "");
+    List<X509Certificate> cached = certificates.get(key);
+    if (cached != null) {
+      hits.increment();
+      return cached;
+    }
+    misses.increment();
+    List<X509Certificate> loaded = List.copyOf(Pem.certificates(read(path)));
+    if (loaded.isEmpty()) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "no certificate in " + path);
+    }
+    put(certificates, key, loaded);
+    return loaded;
+  }
+
+  /** The first certificate of the file, which Sympa treats as the key's own certificate. */
+  public X509Certificate certificate(Path path) throws SmimeException {
+    return certificates(path).get(0);
+  }
+
+  /**
+   * The private key in the file. The cache entry is bound to a digest of the password, so a
+   * wrong password never unlocks a key cached under the right one.
+   */
+  public PrivateKey privateKey(Path path, Optional<String> password) throws SmimeException {
+    CacheKey key = cacheKey(path, password.map(KeyMaterial::digest).orElse("-"));
+    PrivateKey cached = keys.get(key);
+    if (cached != null) {
+      hits.increment();
+      return cached;
+    }
+    misses.increment();
+    PrivateKey loaded;
+    try {
+      loaded = Pem.privateKey(read(path), password);
+    } catch (SmimeException e) {
+      throw new SmimeException(e.reason(), e.getMessage() + " (" + path + ")");
+    }
+    put(keys, key, loaded);
+    return loaded;
+  }
+
+  public long hits() {
+    return hits.sum();
+  }
+
+  public long misses() {
+    return misses.sum();
+  }
+
+  public int size() {
+    return certificates.size() + keys.size();
+  }
+
+  private static <V> void put(Map<CacheKey, V> map, CacheKey key, V value) {
+    if (map.size() >= MAX_ENTRIES) {
+      map.clear();
+    }
+    map.put(key, value);
+  }
+
+  private static CacheKey cacheKey(Path path, String variant) throws SmimeException {
+    try {
+      BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
+      return new CacheKey(path.toAbsolutePath().normalize(),
+          attrs.lastModifiedTime().toMillis(), attrs.size(), variant);
+    } catch (NoSuchFileException e) {
+      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
+    } catch (IOException e) {
+      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": " + e);
+    }
+  }
+
+  static byte[] read(Path path) throws SmimeException {
+    try {
+      return Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
+    } catch (IOException e) {
+      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": "
+          + e.getClass().getSimpleName());
+    }
+  }
+
+  private static String digest(String password) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256")
+          .digest(password.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

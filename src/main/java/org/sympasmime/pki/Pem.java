@@ -1,0 +1,175 @@
+package org.sympasmime.pki;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.security.PrivateKey;
+import java.security.Security;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.X509TrustedCertificateBlock;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.util.encoders.Base64;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
+
+/**
+ * Reading and writing PEM as OpenSSL does: certificates and private keys in any of the forms
+ * Sympa admins have on disk (PKCS#8, traditional, encrypted or not), and certificates written
+ * back byte-identical to {@code openssl x509} (LF, 64-column base64).
+ */
+public final class Pem {
+  static {
+    if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
+      Security.addProvider(new BouncyCastleProvider());
+    }
+  }
+
+  private Pem() {}
+
+  /** Makes sure the BC provider is registered; call from anything that names provider "BC". */
+  public static void init() {
+    // The static initializer does the work.
+  }
+
+  /**
+   * Every certificate in {@code bytes}, in file order. PEM blocks {@code CERTIFICATE},
+   * {@code X509 CERTIFICATE} and {@code TRUSTED CERTIFICATE} are read and other blocks skipped;
+   * input without any PEM block is tried as one DER certificate.
+   */
+  public static List<X509Certificate> certificates(byte[] bytes) throws SmimeException {
+    List<X509Certificate> out = new ArrayList<>();
+    boolean sawPem = false;
+    try (PEMParser parser = parser(bytes)) {
+      Object o;
+      while ((o = readObject(parser)) != null) {
+        sawPem = true;
+        if (o instanceof X509CertificateHolder holder) {
+          out.add(convert(holder));
+        } else if (o instanceof X509TrustedCertificateBlock trusted) {
+          out.add(convert(trusted.getCertificateHolder()));
+        }
+      }
+    } catch (IOException e) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot read certificate: " + e.getMessage());
+    }
+    if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
+      try {
+        out.add(convert(new X509CertificateHolder(bytes)));
+      } catch (IOException | RuntimeException e) {
+        throw new SmimeException(Reason.BAD_CERTIFICATE, "not a PEM or DER certificate");
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The first private key in {@code bytes}. Encrypted keys (PKCS#8 or OpenSSL's
+   * {@code Proc-Type: 4,ENCRYPTED}) are opened with {@code password}; without one the empty
+   * password is tried, as Crypt::SMIME does. A password given for a clear key is ignored.
+   */
+  public static PrivateKey privateKey(byte[] bytes, Optional<String> password)
+      throws SmimeException {
+    char[] pw = password.orElse("").toCharArray();
+    JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider("BC");
+    boolean sawPem = false;
+    try (PEMParser parser = parser(bytes)) {
+      Object o;
+      while ((o = readObject(parser)) != null) {
+        sawPem = true;
+        try {
+          if (o instanceof PrivateKeyInfo info) {
+            return converter.getPrivateKey(info);
+          } else if (o instanceof PEMKeyPair pair) {
+            return converter.getPrivateKey(pair.getPrivateKeyInfo());
+          } else if (o instanceof PEMEncryptedKeyPair encrypted) {
+            PEMKeyPair pair = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder()
+                .setProvider("BC").build(pw));
+            return converter.getPrivateKey(pair.getPrivateKeyInfo());
+          } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+            PrivateKeyInfo info = encrypted.decryptPrivateKeyInfo(
+                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider("BC").build(pw));
+            return converter.getPrivateKey(info);
+          }
+        } catch (Exception e) {
+          // Deliberately no cause and no detail: the message of a failed decryption can
+          // carry fragments of key material.
+          throw new SmimeException(Reason.BAD_PASSWORD, password.isPresent()
+              ? "the private key does not open with key_passwd"
+              : "the private key is encrypted and no key_passwd is set");
+        }
+      }
+    } catch (IOException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "cannot read private key");
+    }
+    if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
+      try {
+        return converter.getPrivateKey(PrivateKeyInfo.getInstance(bytes));
+      } catch (Exception e) {
+        throw new SmimeException(Reason.MALFORMED_INPUT, "not a PEM or DER private key");
+      }
+    }
+    throw new SmimeException(Reason.MALFORMED_INPUT, "no private key found");
+  }
+
+  /** PEM exactly as {@code openssl x509} writes it: LF line ends, 64 columns, final LF. */
+  public static String encode(X509Certificate cert) {
+    try {
+      return encode("CERTIFICATE", cert.getEncoded());
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("a parsed certificate cannot be re-encoded", e);
+    }
+  }
+
+  public static String encode(String label, byte[] der) {
+    String b64 = Base64.toBase64String(der);
+    StringWriter out = new StringWriter(b64.length() + b64.length() / 64 + 64);
+    out.write("-----BEGIN " + label + "-----\n");
+    for (int i = 0; i < b64.length(); i += 64) {
+      out.write(b64, i, Math.min(64, b64.length() - i));
+      out.write('\n');
+    }
+    out.write("-----END " + label + "-----\n");
+    return out.toString();
+  }
+
+  private static PEMParser parser(byte[] bytes) {
+    Reader reader =
+        new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.ISO_8859_1);
+    return new PEMParser(reader);
+  }
+
+  /** PEMParser throws on a corrupt block; treat that block as unreadable, not the whole file. */
+  private static Object readObject(PEMParser parser) throws IOException {
+    try {
+      return parser.readObject();
+    } catch (RuntimeException e) {
+      throw new IOException("corrupt PEM block", e);
+    }
+  }
+
+  private static X509Certificate convert(X509CertificateHolder holder) throws SmimeException {
+    try {
+      return new JcaX509CertificateConverter().setProvider("BC").getCertificate(holder);
+    } catch (CertificateException e) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot decode certificate");
+    }
+  }
+}
