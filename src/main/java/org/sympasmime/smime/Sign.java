@@ -24,6 +24,7 @@ import java.util.Optional;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERSet;
@@ -35,6 +36,7 @@ import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.smime.SMIMECapabilitiesAttribute;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.smime.SMIMECapability;
 import org.bouncycastle.asn1.smime.SMIMECapabilityVector;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
@@ -169,7 +171,8 @@ public final class Sign {
       CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
       generator.addSignerInfoGenerator(
           new JcaSignerInfoGeneratorBuilder(
-                  new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
+                  new JcaDigestCalculatorProviderBuilder().setProvider("BC").build(),
+                  Sign::signerInfoAlgorithm)
               .setSignedAttributeGenerator(new SignedAttributes(now))
               .build(contentSigner, signer));
       generator.addCertificates(new JcaCertStore(carried));
@@ -197,6 +200,17 @@ public final class Sign {
       out.write(b);
     }
     return out.toByteArray();
+  }
+
+  /**
+   * OpenSSL, hence Crypt::SMIME, names an RSA PKCS#1 v1.5 signature {@code rsaEncryption} in the
+   * SignerInfo (RFC 5754 allows both); older clients only know that form.
+   */
+  private static AlgorithmIdentifier signerInfoAlgorithm(AlgorithmIdentifier signatureAlgorithm) {
+    if (PKCSObjectIdentifiers.sha256WithRSAEncryption.equals(signatureAlgorithm.getAlgorithm())) {
+      return new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE);
+    }
+    return signatureAlgorithm;
   }
 
   /** Crypt::SMIME's template (section 2.7 of crypt-smime-behaviour.md), CRLF everywhere. */
