@@ -417,4 +417,42 @@ class SignTest {
     assertEquals(0, v.exit(), v.err());
     assertArrayEquals(first, v.stdout());
   }
+
+  /**
+   * The engine we replace, Crypt::SMIME (installed with Sympa), accepts what we sign. Its
+   * {@code check} reads the message the way Sympa hands it over (LF line ends).
+   */
+  @Test
+  void cryptSmimeChecksOurSignature() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(perlHasCryptSmime(),
+        "Crypt::SMIME is not installed");
+    for (String[] signer : List.of(new String[] {"rsa-chain.pem", "rsa.key"},
+        new String[] {"ec.pem", "ec.key"})) {
+      byte[] message = sign(ENTITY, signer[0], signer[1], Optional.of("cafile.pem"), true)
+          .message();
+      byte[] lf = new String(message, StandardCharsets.ISO_8859_1).replace("\r\n", "\n")
+          .getBytes(StandardCharsets.ISO_8859_1);
+      Path file = Files.createTempFile(dir, "perl", ".eml");
+      Files.write(file, lf);
+      Process p = new ProcessBuilder("perl", "-MCrypt::SMIME", "-e",
+          "local $/; open my $f, '<', $ARGV[0] or die; my $m = <$f>;"
+              + " my $s = Crypt::SMIME->new; $s->setPublicKeyStore($ARGV[1]);"
+              + " my $c = $s->check($m); print length($c), ' ',"
+              + " scalar @{Crypt::SMIME::getSigners($m)}, \"\\n\";",
+          file.toString(), pki.path("root.pem").toString())
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      assertEquals(0, p.waitFor(), signer[0] + ": " + out);
+      // check() returns the first part; one signer.
+      assertEquals(Sign.canonical(ENTITY).length + " 1", out, signer[0]);
+    }
+  }
+
+  private static boolean perlHasCryptSmime() throws Exception {
+    try {
+      return new ProcessBuilder("perl", "-MCrypt::SMIME", "-e", "1").start().waitFor() == 0;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
 }
