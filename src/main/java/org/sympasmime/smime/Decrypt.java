@@ -69,7 +69,7 @@ import org.sympasmime.pki.Pem;
  * have the length its algorithm names. Thread-safe.
  */
 public final class Decrypt {
-  /** One candidate: a certificate file and its private key file, as Sympa's find_keys lists them. */
+  /** A candidate: a certificate file and its private key file, as Sympa's find_keys lists them. */
   public record KeyPair(Path cert, Path key) {
     public KeyPair {
       Objects.requireNonNull(cert);
@@ -219,8 +219,9 @@ public final class Decrypt {
         return new Envelope(data.getRecipientInfos(), cipher, true);
       }
     } catch (CMSException | RuntimeException e) {
-      throw new SmimeException(Reason.MALFORMED_INPUT, "malformed "
-          + (CMSObjectIdentifiers.envelopedData.equals(type) ? "EnvelopedData" : "AuthEnvelopedData"));
+      String what = CMSObjectIdentifiers.envelopedData.equals(type)
+          ? "EnvelopedData" : "AuthEnvelopedData";
+      throw new SmimeException(Reason.MALFORMED_INPUT, "malformed " + what);
     }
     if (CMSObjectIdentifiers.signedData.equals(type)) {
       throw new SmimeException(Reason.NOT_SMIME, "the message is signed-data, not encrypted");
@@ -230,7 +231,8 @@ public final class Decrypt {
   }
 
   private static void requireTagSize(CMSAuthEnvelopedData data) throws SmimeException {
-    AuthEnvelopedData structure = AuthEnvelopedData.getInstance(data.toASN1Structure().getContent());
+    AuthEnvelopedData structure =
+        AuthEnvelopedData.getInstance(data.toASN1Structure().getContent());
     GCMParameters params = GCMParameters.getInstance(
         structure.getAuthEncryptedContentInfo().getContentEncryptionAlgorithm().getParameters());
     if (params.getIcvLen() * 8 < MIN_TAG_BITS) {
@@ -289,6 +291,10 @@ public final class Decrypt {
       recipient = keyTransRecipient(key, envelope);
     } else if (info instanceof KeyAgreeRecipientInformation) {
       requireKeyAgreement(info.getKeyEncryptionAlgorithm());
+      if (((KeyAgreeRecipientInformation) info).getOriginator().getOriginatorKey() == null) {
+        throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "key agreement with a static "
+            + "originator key (named by certificate) is not supported; ephemeral-static only");
+      }
       if (!(cert.getPublicKey() instanceof ECPublicKey)) {
         throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "key agreement with a "
             + cert.getPublicKey().getAlgorithm() + " certificate is not supported (ECDH only)");
@@ -329,7 +335,8 @@ public final class Decrypt {
     try {
       wrap = AlgorithmIdentifier.getInstance(alg.getParameters()).getAlgorithm();
     } catch (RuntimeException e) {
-      throw new SmimeException(Reason.MALFORMED_INPUT, "key agreement without a key-wrap algorithm");
+      throw new SmimeException(Reason.MALFORMED_INPUT,
+          "key agreement without a key-wrap algorithm");
     }
     if (!KEY_WRAP.contains(wrap)) {
       throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "key wrap " + wrap.getId()

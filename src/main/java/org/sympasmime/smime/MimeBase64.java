@@ -5,7 +5,7 @@ import java.util.Base64;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 
-/** Base64 as S/MIME bodies carry it: lines of 64 characters on the way out, strict on the way in. */
+/** Base64 as S/MIME bodies carry it: 64-column lines on the way out, strict on the way in. */
 public final class MimeBase64 {
   private static final byte[] CRLF = {'\r', '\n'};
 

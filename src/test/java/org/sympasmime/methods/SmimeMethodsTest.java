@@ -109,7 +109,8 @@ class SmimeMethodsTest {
     dec.putArray("keys");
     assertEquals(RpcException.INVALID_PARAMS,
         assertThrows(RpcException.class, () -> decrypt.handle(dec)).code());
-    dec.put("message_b64", b64("Content-Type: text/plain\n\nx".getBytes(StandardCharsets.US_ASCII)));
+    dec.put("message_b64",
+        b64("Content-Type: text/plain\n\nx".getBytes(StandardCharsets.US_ASCII)));
     assertEquals(Reason.NOT_SMIME,
         assertThrows(SmimeException.class, () -> decrypt.handle(dec)).reason());
     dec.putArray("keys").addObject().put("cert", "/x");

@@ -294,7 +294,8 @@ class DecryptTest {
       assertEquals(Reason.MALFORMED_INPUT, failure(m, pair("alice", "alice.key")), body);
     }
     // A header only, no empty line: nothing to decode.
-    byte[] headerOnly = "Content-Type: application/pkcs7-mime\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] headerOnly =
+        "Content-Type: application/pkcs7-mime\n".getBytes(StandardCharsets.US_ASCII);
     assertEquals(Reason.MALFORMED_INPUT, failure(headerOnly, pair("alice", "alice.key")));
   }
 
@@ -313,25 +314,30 @@ class DecryptTest {
   @Test
   void tamperedGcmTagIsRejected() throws Exception {
     byte[] message = opensslEncrypt(ENTITY, "-aes-128-gcm", "alice.crt");
+    // Re-encoded with its own tag it opens; with one bit of the tag flipped it must not.
+    assertArrayEquals(ENTITY, decrypt(withGcmTag(message, 0), pair("alice", "alice.key"))
+        .entity());
+    SmimeException e = assertThrows(SmimeException.class,
+        () -> decrypt(withGcmTag(message, 1), pair("alice", "alice.key")));
+    assertEquals(Reason.MALFORMED_INPUT, e.reason());
+  }
+
+  /** The message with the AuthEnvelopedData tag's first byte XORed with {@code flip}, as DER. */
+  static byte[] withGcmTag(byte[] message, int flip) throws Exception {
     String text = new String(message, StandardCharsets.ISO_8859_1);
     int body = text.indexOf("\n\n") + 2;
     ContentInfo info = ContentInfo.getInstance(ASN1Primitive.fromByteArray(
         Base64.getMimeDecoder().decode(text.substring(body))));
     AuthEnvelopedData aed = AuthEnvelopedData.getInstance(info.getContent());
     byte[] mac = aed.getMac().getOctets();
-    mac[0] ^= 1;
-    AuthEnvelopedData tampered = new AuthEnvelopedData(aed.getOriginatorInfo(),
+    mac[0] ^= (byte) flip;
+    AuthEnvelopedData changed = new AuthEnvelopedData(aed.getOriginatorInfo(),
         aed.getRecipientInfos(), aed.getAuthEncryptedContentInfo(), aed.getAuthAttrs(),
         new DEROctetString(mac), aed.getUnauthAttrs());
-    byte[] der = new ContentInfo(CMSObjectIdentifiers.authEnvelopedData, tampered)
+    byte[] der = new ContentInfo(CMSObjectIdentifiers.authEnvelopedData, changed)
         .getEncoded(ASN1Encoding.DER);
-    byte[] m = (text.substring(0, body) + Base64.getMimeEncoder().encodeToString(der) + "\n")
+    return (text.substring(0, body) + Base64.getMimeEncoder().encodeToString(der) + "\n")
         .getBytes(StandardCharsets.ISO_8859_1);
-    SmimeException e = assertThrows(SmimeException.class,
-        () -> decrypt(m, pair("alice", "alice.key")));
-    assertEquals(Reason.MALFORMED_INPUT, e.reason());
-    // And the untouched message opens, so the failure above is the tag's doing.
-    assertArrayEquals(ENTITY, decrypt(message, pair("alice", "alice.key")).entity());
   }
 
   @Test
