@@ -480,13 +480,15 @@ sub pending {
 }
 
 # Waits until both spools are empty and no new mail has been captured for
-# a second. Returns true when that happened before the deadline.
+# a second. Returns true when that happened before the deadline (or as soon
+# as a daemon is found dead).
 sub settle {
     my ($self, $seconds) = @_;
     my ($count, $since) = (-1, time);
     return wait_until(
         $seconds // 60,
         sub {
+            return 1 unless $self->daemons_alive;
             my $n = () = glob $self->capture_dir . '/*.eml';
             if ($self->pending or $n != $count) {
                 ($count, $since) = ($n, time);
