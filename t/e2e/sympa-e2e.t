@@ -361,21 +361,12 @@ scenario '2. unsigned post: rejected with a notice, not distributed' => sub {
 # ---------------------------------------------------------------------------
 scenario '3. signed and encrypted post: decrypted, checked, re-encrypted per subscriber' => sub {
     my $mark = $sympa->log_mark;
-    my %entry;
-    for my $list (qw(secure split)) {
-        my $cert = $list eq 'secure' ? $lists{secure}{cert} : $lists{split_enc}{cert};
-        my $secret = "Secret to $list. Token: " . token();
-        my $entity = text_entity("$secret\n");
-        my $signed = sign_entity($entity, $users{alice}, $pki->intermediate);
-        $entry{$list} = post(
-            from    => $users{alice},
-            to      => $list,
-            subject => "e2e 3: signed and encrypted to $list",
-            mime    => encrypt_entity($signed, $cert),
-            secret  => $secret,
-            expect  => 'distributed',
-        );
-    }
+    my %entry = (
+        secure => encrypted_post('secure', $lists{secure}{cert},
+            'e2e 3: signed and encrypted to secure'),
+        split => encrypted_post('split', $lists{split_enc}{cert},
+            'e2e 3: signed and encrypted to split'),
+    );
     for my $list (qw(secure split)) {
         my $entry = $entry{$list};
         wait_for("$list: copies to alice and bob, notice to carol", sub {
@@ -390,6 +381,21 @@ scenario '3. signed and encrypted post: decrypted, checked, re-encrypted per sub
     check($log =~ /authz\(Sympa::Scenario <send\.private_smime;[^>]*>, smime,/,
         'secure: the decrypted post was authorized with the smime method');
 };
+
+# Alice signs a secret, then encrypts it to $cert.
+sub encrypted_post {
+    my ($list, $cert, $subject) = @_;
+    my $secret = "Secret to $list. Token: " . token();
+    my $signed = sign_entity(text_entity("$secret\n"), $users{alice}, $pki->intermediate);
+    return post(
+        from    => $users{alice},
+        to      => $list,
+        subject => $subject,
+        mime    => encrypt_entity($signed, $cert),
+        secret  => $secret,
+        expect  => 'distributed',
+    );
+}
 
 sub cert_missing_notices {
     my ($list, $email) = @_;
@@ -542,15 +548,29 @@ scenario '6. mail written by Sympa for a list with keys is signed with the chain
 # ---------------------------------------------------------------------------
 scenario '7. sidecar killed with SIGKILL: later mail processed, nothing lost' => sub {
     if ($mode eq 'shim') {
-        my @sidecars = $sympa->sidecar_pids;
+        # Idle sidecars killed: the next post goes through.
+        my @sidecars = kill_sidecars();
         check(scalar @sidecars, 'found the java sidecars of sympa_msg.pl and bulk.pl',
             'processes: ' . join ' ', map {"$_"} keys %{$sympa->session_processes});
-        kill 'KILL', @sidecars;
-        check(wait_until(10, sub { !grep { $sympa->pid_alive($_) } @sidecars }),
-            "killed sidecars @sidecars with SIGKILL");
         my $mark  = $sympa->log_mark;
         my $entry = signed_post('secure', 'e2e 7: signed post after the kill');
         check_signed_distribution($entry, $mark);
+
+        # Sidecars killed while Sympa handles a signed and encrypted post:
+        # whatever becomes of it, nothing goes out in clear.
+        $mark = $sympa->log_mark;
+        my $inflight = encrypted_post('secure', $lists{secure}{cert},
+            'e2e 7: encrypted post, sidecars killed in flight');
+        (my $bare = $inflight->{id}) =~ s/[<>]//g;
+        wait_until(budget(30),
+            sub { index($sympa->log_since($mark), $bare) >= 0 });
+        my @killed = kill_sidecars();
+        note "killed sidecars @killed while Sympa processed $bare";
+        wait_for('the post killed in flight is distributed, answered or quarantined',
+            sub { outcomes($inflight) });
+        my @clear = grep { index($_->bytes, $inflight->{secret}) >= 0 } $sympa->captures;
+        check(!@clear, 'no copy of it went out in clear',
+            map { 'in clear to ' . join(',', $_->rcpt) } @clear);
         check($sympa->daemons_alive, 'sympa_msg.pl and bulk.pl are still running');
     } else {
         note 'stock mode: no sidecar to kill; only the accounting runs';
@@ -559,22 +579,37 @@ scenario '7. sidecar killed with SIGKILL: later mail processed, nothing lost' =>
     account_for_everything();
 };
 
-# Every message handed to Sympa: distributed, answered with a notice (a
-# rejection quoting it, or for a command a reply of sympa@), or in the bad
-# spool. Replies do not quote the command, so they are counted per sender.
+# Kills the sidecars with SIGKILL; returns their PIDs once they are gone.
+sub kill_sidecars {
+    my @pids = $sympa->sidecar_pids;
+    kill 'KILL', @pids;
+    check(wait_until(10, sub { !grep { $sympa->pid_alive($_) } @pids }),
+        "sidecars @pids killed with SIGKILL") if @pids;
+    return @pids;
+}
+
+# What became of a message handed to Sympa: distributed, answered with a
+# notice quoting it, or in the bad spool.
+sub outcomes {
+    my $entry = shift;
+    (my $bare = $entry->{id}) =~ s/[<>]//g;
+    my @outcomes;
+    push @outcomes, 'distributed' if copies_of($entry);
+    push @outcomes, 'notice' if notices_about($entry, $entry->{from}{email});
+    push @outcomes, 'bad spool'
+        if grep { index(read_file($_), $bare) >= 0 } $sympa->bad_spool;
+    return @outcomes;
+}
+
+# Every message handed to Sympa is accounted for. Replies of sympa@ to
+# commands do not quote them, so they are counted per sender.
 sub account_for_everything {
-    my @bad = $sympa->bad_spool;
     my %replies;
     $replies{$_} = () = replies_to($_) for map { $_->{from}{email} } @ledger;
     for my $entry (@ledger) {
-        (my $bare = $entry->{id}) =~ s/[<>]//g;
-        my @outcomes;
-        push @outcomes, 'distributed' if copies_of($entry);
-        push @outcomes, 'notice' if notices_about($entry, $entry->{from}{email});
+        my @outcomes = outcomes($entry);
         push @outcomes, 'reply'
             if $entry->{to} eq 'sympa' && $replies{$entry->{from}{email}}-- > 0;
-        push @outcomes, 'bad spool'
-            if grep { index(read_file($_), $bare) >= 0 } @bad;
         check(scalar @outcomes,
             "accounted for: $entry->{subject} (" . (join(', ', @outcomes) || 'vanished') . ')');
     }

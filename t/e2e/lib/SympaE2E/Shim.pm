@@ -49,7 +49,7 @@ sub enable {
     my $self = shift;
     my %env;
     if (-x $self->{enable}) {
-        run_cmd([$self->{enable}]);
+        $self->{output} = run_cmd([$self->{enable}]);
         %env = _dropin_env();
         croak "$self->{enable} wrote no PERL5OPT in a systemd drop-in"
             unless $env{PERL5OPT};
@@ -85,18 +85,19 @@ sub describe {
     return ("enabled by $self->{how}:", map {"$_=$env->{$_}"} sort keys %$env);
 }
 
-# Environment= settings of the sympa-smime systemd drop-ins.
+# Environment= settings of the drop-in sympa-smime-enable wrote for
+# sympa.service (or for any unit, when there is none for that one).
 sub _dropin_env {
+    my @files = sort { ($a !~ m{/sympa\.service\.d/}) <=> ($b !~ m{/sympa\.service\.d/}) or $a cmp $b }
+        glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
     my %env;
-    for my $file (glob '/etc/systemd/system/sympa*.service.d/*.conf') {
-        open my $fh, '<', $file or next;
-        while (<$fh>) {
-            next unless /^Environment=(.*)$/;
-            my $spec = $1;
-            while ($spec =~ /"([^"=]+)=([^"]*)"|(\S+?)=(\S*)/g) {
-                my ($k, $v) = defined $1 ? ($1, $2) : ($3, $4);
-                $env{$k} = $v;
-            }
+    open my $fh, '<', $files[0] or return ();
+    while (<$fh>) {
+        next unless /^Environment=(.*)$/;
+        my $spec = $1;
+        while ($spec =~ /"([^"=]+)=([^"]*)"|(\S+?)=(\S*)/g) {
+            my ($k, $v) = defined $1 ? ($1, $2) : ($3, $4);
+            $env{$k} = $v;
         }
     }
     return %env;
