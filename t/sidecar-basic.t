@@ -16,14 +16,14 @@ is(Sympa::SMIME::Sidecar->instance, $sidecar, 'one instance per process');
 is($sidecar->pid, undef, 'nothing started before the first call');
 
 my $version = $sidecar->call('service.version');
-is($version->{name}, 'sympa-smime', 'service.version answers');
-is($version->{protocol}, 1, 'protocol 1');
+is($version->{name},     'sympa-smime', 'service.version answers');
+is($version->{protocol}, 1,             'protocol 1');
 my $pid = $sidecar->pid;
 ok($pid && !gone($pid), "sidecar started on first call (pid $pid)");
 
 my $health = $sidecar->call('service.health', {});
 is($health->{status}, 'ok', 'second call');
-is($sidecar->pid, $pid, 'same sidecar for the next calls');
+is($sidecar->pid,     $pid, 'same sidecar for the next calls');
 
 my @relayed;
 my $error = do {
@@ -38,35 +38,49 @@ isa_ok($error, 'Sympa::SMIME::Sidecar::Error', 'unknown method dies with');
 is($error->code,   -32601,           'JSON-RPC code');
 is($error->reason, 'unknown_method', 'reason given by the client');
 like($error->message, qr/no\.such\.method/, 'message from the sidecar');
-is("$error", 'unknown_method: ' . $error->message,
-    'stringifies to "reason: message"');
+is( "$error",
+    'unknown_method: ' . $error->message,
+    'stringifies to "reason: message"'
+);
 is($error->method, 'no.such.method', 'method recorded');
 is($sidecar->call('service.version')->{name},
     'sympa-smime', 'sidecar still usable after an error');
 is($sidecar->pid, $pid, 'an error answer does not restart the sidecar');
 
 # Bad usage is a bug of the caller, not a sidecar failure.
-ok(!ref(do { eval { $sidecar->call('service.version', [1]) }; $@ }),
-    'params that are not a hashref croak');
+ok( !ref(
+        do {
+            eval { $sidecar->call('service.version', [1]) };
+            $@;
+        }
+    ),
+    'params that are not a hashref croak'
+);
 
 # Bytes.
 my $all = join '', map {chr} 0 .. 255;
 my $b64 = Sympa::SMIME::Sidecar::encode_bytes($all);
 unlike($b64, qr/\n/, 'base64 without line breaks');
-is(Sympa::SMIME::Sidecar::decode_bytes($b64), $all, 'all 256 bytes round trip');
-is(Sympa::SMIME::Sidecar::encode_bytes("a\r\n\0b\rc\n"), 'YQ0KAGINYwo=',
-    'CR, LF, NUL kept');
+is(Sympa::SMIME::Sidecar::decode_bytes($b64),
+    $all, 'all 256 bytes round trip');
+is(Sympa::SMIME::Sidecar::encode_bytes("a\r\n\0b\rc\n"),
+    'YQ0KAGINYwo=', 'CR, LF, NUL kept');
 my $text = "caf\x{e9} \x{263a}";
 ok(utf8::is_utf8($text), 'character string');
-is(Sympa::SMIME::Sidecar::decode_bytes(
-        Sympa::SMIME::Sidecar::encode_bytes($text)),
+is( Sympa::SMIME::Sidecar::decode_bytes(
+        Sympa::SMIME::Sidecar::encode_bytes($text)
+    ),
     "caf\xc3\xa9 \xe2\x98\xba",
-    'character strings are sent as UTF-8');
+    'character strings are sent as UTF-8'
+);
 ok(utf8::is_utf8($text), 'caller string untouched');
 my $latin = "caf\xe9";
-is(Sympa::SMIME::Sidecar::decode_bytes(
-        Sympa::SMIME::Sidecar::encode_bytes($latin)),
-    "caf\xe9", 'byte strings are sent as they are');
+is( Sympa::SMIME::Sidecar::decode_bytes(
+        Sympa::SMIME::Sidecar::encode_bytes($latin)
+    ),
+    "caf\xe9",
+    'byte strings are sent as they are'
+);
 ok(!eval { Sympa::SMIME::Sidecar::decode_bytes("QUJD\nREVG"); 1 },
     'decode_bytes refuses line breaks');
 ok(!eval { Sympa::SMIME::Sidecar::encode_bytes(undef); 1 },

@@ -29,18 +29,19 @@ my $pid = $sidecar->pid;
 my $bad = 0;
 for my $n (0 .. 99) {
     my $answer = $answers[$n];
-    my $ok =
-          $n % 10 == 7 ? ($answer->{error} && $answer->{error}->reason eq 'unknown_method'
+    my $ok
+        = $n % 10 == 7 ? ($answer->{error}
+            && $answer->{error}->reason eq 'unknown_method'
             && !exists $answer->{result})
         : $n % 2 ? ($answer->{result} && $answer->{result}{status} eq 'ok')
-        : ($answer->{result} && $answer->{result}{name} eq 'sympa-smime');
-    $bad++ unless $ok;
+        :   ($answer->{result} && $answer->{result}{name} eq 'sympa-smime');
+    $bad++                     unless $ok;
     diag explain [$n, $answer] unless $ok;
 }
 is($bad, 0, 'every answer matches its request, in request order');
 
 my $answers = $sidecar->call_many([['service.version']]);
-is(ref $answers, 'ARRAY', 'arrayref in scalar context');
+is(ref $answers,                'ARRAY',       'arrayref in scalar context');
 is($answers->[0]{result}{name}, 'sympa-smime', 'batch of one');
 is_deeply([$sidecar->call_many([])], [], 'empty batch');
 is($sidecar->pid, $pid, 'all on the same sidecar');
@@ -60,8 +61,8 @@ my @mixed;
         ]
     );
 }
-is($mixed[0]{result}{name},   'sympa-smime', 'small request answered');
-is($mixed[1]{error}->reason, 'too_large', 'oversized request: too_large')
+is($mixed[0]{result}{name},  'sympa-smime', 'small request answered');
+is($mixed[1]{error}->reason, 'too_large',   'oversized request: too_large')
     or diag explain $mixed[1];
 is($mixed[2]{result}{status}, 'ok', 'next request answered');
 my $error = do {
@@ -77,9 +78,13 @@ $small->shutdown;
     local $ENV{SYMPA_SMIME_FAKE}   = 'reverse';
     local $ENV{SYMPA_SMIME_FAKE_N} = 20;
     my $fake = Sympa::SMIME::Sidecar->new(java => fake_java());
-    my @reversed = $fake->call_many([map { ["test.n$_", {n => $_}] } 1 .. 20]);
-    is_deeply([map { $_->{result}{params}{n} } @reversed],
-        [1 .. 20], 'out-of-order answers matched by id');
+    my @reversed
+        = $fake->call_many([map { ["test.n$_", {n => $_}] } 1 .. 20]);
+    is_deeply(
+        [map { $_->{result}{params}{n} } @reversed],
+        [1 .. 20],
+        'out-of-order answers matched by id'
+    );
     $fake->shutdown;
 }
 

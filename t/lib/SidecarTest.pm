@@ -3,13 +3,13 @@ package SidecarTest;
 
 use strict;
 use warnings;
-use Cwd qw();
+use Cwd      qw();
 use Exporter qw(import);
 use FindBin;
 use Test::More;
 
-our @EXPORT_OK =
-    qw($ROOT jar require_jar fake_java gone zombie perl_with_lib);
+our @EXPORT_OK
+    = qw($ROOT jar require_jar fake_java gone zombie perl_with_lib);
 
 our $ROOT = Cwd::abs_path("$FindBin::Bin/..");
 
@@ -27,8 +27,10 @@ sub require_jar {
     plan skip_all =>
         "sidecar jar not built: $jar is missing (run mvn -B -q -DskipTests package, or set SYMPA_SMIME_JAR)"
         unless -f $jar;
-    plan skip_all => 'java is not installed'
-        unless grep { -x "$_/java" } split /:/, $ENV{PATH};
+    plan
+        skip_all => 'java is not installed'
+        unless grep { -x "$_/java" } split /:/,
+        $ENV{PATH};
     return $jar;
 }
 

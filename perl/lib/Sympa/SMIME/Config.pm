@@ -12,8 +12,8 @@ package Sympa::SMIME::Config;
 
 use strict;
 use warnings;
-use Carp qw();
-use Cwd qw();
+use Carp           qw();
+use Cwd            qw();
 use File::Basename qw();
 use File::Spec;
 
@@ -122,9 +122,13 @@ sub _build {
     $conf{sources} = \%sources;
 
     unless ($conf{timeout} =~ /\A\s*(\d+(?:\.\d*)?|\.\d+)\s*\z/ and $1 > 0) {
-        _warn_once("timeout:$conf{timeout}",
+        _warn_once(
+            "timeout:$conf{timeout}",
             'sympa-smime: timeout "%s" (%s) is not a positive number of seconds; using %s',
-            $conf{timeout}, $sources{timeout}, $DEFAULT{timeout});
+            $conf{timeout},
+            $sources{timeout},
+            $DEFAULT{timeout}
+        );
         $conf{timeout}    = $DEFAULT{timeout};
         $sources{timeout} = 'default';
     }
@@ -133,10 +137,14 @@ sub _build {
     foreach my $key (qw(cipher key_transport)) {
         $conf{$key} = lc $conf{$key};
         next if $KNOWN{$key}{$conf{$key}};
-        _warn_once("$key:$conf{$key}",
+        _warn_once(
+            "$key:$conf{$key}",
             'sympa-smime: %s "%s" (%s) is not one the sidecar knows (%s); it will refuse to encrypt',
-            $key, $conf{$key}, $sources{$key},
-            join(', ', sort keys %{$KNOWN{$key}}));
+            $key,
+            $conf{$key},
+            $sources{$key},
+            join(', ', sort keys %{$KNOWN{$key}})
+        );
     }
 
     return \%conf;
@@ -166,9 +174,13 @@ sub _read_file {
         }
         my ($key, $value) = (lc $1, $2);
         unless ($known{$key}) {
-            _warn_once("key:$file:$key",
+            _warn_once(
+                "key:$file:$key",
                 'sympa-smime: unknown setting "%s" in %s; ignored (known: %s)',
-                $key, $file, join(', ', @KEYS));
+                $key,
+                $file,
+                join(', ', @KEYS)
+            );
             next;
         }
         $values{$key} = $value if length $value;

@@ -12,17 +12,17 @@ package Sympa::SMIME::Sidecar;
 
 use strict;
 use warnings;
-use Carp qw();
+use Carp  qw();
 use Errno qw();
 use IO::Handle;
 use IO::Select;
-use IPC::Open3 qw();
-use MIME::Base64 qw();
-use POSIX qw();
-use Scalar::Util qw();
-use Symbol qw();
+use IPC::Open3       qw();
+use MIME::Base64     qw();
+use POSIX            qw();
+use Scalar::Util     qw();
+use Symbol           qw();
 use Text::ParseWords qw();
-use Time::HiRes qw();
+use Time::HiRes      qw();
 
 use Sympa::SMIME::Config;
 
@@ -178,7 +178,9 @@ sub call_many {
 sub _check_request {
     my ($method, $params) = @_;
     Carp::croak('method name required')
-        unless defined $method and length $method and not ref $method;
+        unless defined $method
+        and length $method
+        and not ref $method;
     Carp::croak('params must be a hashref')
         if defined $params and ref $params ne 'HASH';
     return;
@@ -189,8 +191,8 @@ sub _check_request {
 sub _run {
     my ($self, $requests, $options) = @_;
 
-    my $timeout =
-        ($options and defined $options->{timeout})
+    my $timeout
+        = ($options and defined $options->{timeout})
         ? $options->{timeout}
         : undef;
     Carp::croak('timeout must be a positive number of seconds')
@@ -214,13 +216,12 @@ sub _run {
             $failure = $error;
             last;
         }
-        my $proc = $self->{proc};
-        my $limit =
-            defined $timeout ? $timeout : $proc->{conf}{timeout};
+        my $proc  = $self->{proc};
+        my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
 
         $self->{busy} = 1;
-        my ($status, $detail) =
-            $self->_exchange($requests, \@todo, \@answers, $limit);
+        my ($status, $detail)
+            = $self->_exchange($requests, \@todo, \@answers, $limit);
         $self->{busy} = 0;
         last if $status eq 'ok';
 
@@ -313,9 +314,10 @@ sub _start {
             message => sprintf(
                 'java not found: "%s" (%s; set SYMPA_SMIME_JAVA or java in %s)',
                 $conf->{java},
-                ($conf->{java} =~ m{/}
+                (   $conf->{java} =~ m{/}
                     ? 'no such executable'
-                    : "not in PATH $ENV{PATH}"),
+                    : "not in PATH $ENV{PATH}"
+                ),
                 $conf->{config_file}
             ),
         );
@@ -330,7 +332,7 @@ sub _start {
         );
     }
     my @command = (
-        $java, Text::ParseWords::shellwords($conf->{java_opts}),
+        $java,  Text::ParseWords::shellwords($conf->{java_opts}),
         '-jar', $conf->{jar}
     );
 
@@ -413,7 +415,7 @@ sub _exchange {
         }
         $pending{$id} = $i;
         push @sent, $id;
-        push @out, [\$line, 0];
+        push @out,  [\$line, 0];
     }
     return 'ok' unless %pending;
 
@@ -434,8 +436,9 @@ sub _exchange {
         return 'timeout' if $left <= 0;
 
         local $! = 0;
-        my ($readable, $writable) =
-            IO::Select->select($read, (@out ? $write : undef), undef, $left);
+        my ($readable, $writable)
+            = IO::Select->select($read, (@out ? $write : undef), undef,
+            $left);
         unless ($readable or $writable) {
             next if $! == 0 or $!{EINTR};
             return ('dead', "select: $!");
@@ -478,7 +481,8 @@ sub _exchange {
                 next;
             }
             while ((my $nl = index $proc->{out_buf}, "\n", $proc->{out_scan})
-                >= 0) {
+                >= 0)
+            {
                 my $line = substr $proc->{out_buf}, 0, $nl + 1, '';
                 $proc->{out_scan} = 0;
                 next unless $line =~ /\S/;
@@ -492,14 +496,12 @@ sub _exchange {
                     push @anonymous, $message;
                 } elsif (exists $pending{$id}) {
                     my $i = delete $pending{$id};
-                    $answers->[$i] =
-                        _answer($message, $requests->[$i][0]);
+                    $answers->[$i] = _answer($message, $requests->[$i][0]);
                     # A batch is as slow as its length; the timeout is
                     # about a sidecar that stopped answering.
                     $deadline = Time::HiRes::time() + $limit;
                 } else {
-                    _log('info', 'sidecar: dropped an answer to id %s',
-                        $id);
+                    _log('info', 'sidecar: dropped an answer to id %s', $id);
                 }
             }
             $proc->{out_scan} = length $proc->{out_buf};
@@ -635,10 +637,12 @@ sub _stop {
         return 'left to its owner';
     }
 
-    close $proc->{in};
+    # Killed before its stdin is closed, so that it cannot take the EOF for
+    # a normal end and pass for healthy in the log.
     if ($options{kill} and not $proc->{reaped}) {
         kill 'KILL', $proc->{pid};
     }
+    close $proc->{in};
     # Its last words (why the JVM could not start, a stack trace) are what
     # the administrator needs.
     $self->_drain_stderr($options{kill} ? DEATH_DRAIN : $REAP_GRACE);
@@ -665,10 +669,10 @@ sub _stop {
     $self->{proc} = undef;
     $self->{busy} = 0;
 
-    my $how =
-        not defined $proc->{status} ? 'exit status unknown'
-        : ($proc->{status} & 127) ? sprintf('killed by signal %d',
-        $proc->{status} & 127)
+    my $how
+        = !defined $proc->{status} ? 'exit status unknown'
+        : ($proc->{status} & 127)
+        ? sprintf('killed by signal %d',   $proc->{status} & 127)
         : sprintf('exited with status %d', $proc->{status} >> 8);
     $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
         if @{$proc->{stderr_tail}};
@@ -704,7 +708,7 @@ sub _log {
 
 sub _is_positive {
     my $value = shift;
-    return (defined $value
+    return (    defined $value
             and $value =~ /\A(?:\d+(?:\.\d*)?|\.\d+)\z/
             and $value > 0);
 }
@@ -740,9 +744,9 @@ use overload
 sub new {
     my ($class, %args) = @_;
     return bless {
-        reason  => (defined $args{reason} ? $args{reason} : 'internal'),
+        reason  => (defined $args{reason}  ? $args{reason}  : 'internal'),
         message => (defined $args{message} ? $args{message} : ''),
-        code    => (defined $args{code} ? $args{code} : 0),
+        code    => (defined $args{code}    ? $args{code}    : 0),
         data    => $args{data},
         method  => $args{method},
     }, $class;
