@@ -151,6 +151,14 @@ like(
     like($error->message, qr/\Q$dir\E\/env\/java/,
         'SYMPA_SMIME_JAVA used by default');
 }
+write_file("$dir/badjava", "#!/nonexistent/interpreter\n");
+chmod 0755, "$dir/badjava";
+$error = failure(java => "$dir/badjava");
+is($error->reason, 'sidecar_unavailable', 'java that cannot be executed');
+like($error->message, qr/cannot start \Q$dir\E\/badjava/, 'says so');
+$error = failure(java => fake_java(), java_opts => q{-Dx="unbalanced});
+like($error->message, qr/java_opts cannot be parsed/, 'unbalanced quote');
+
 ok(!eval { Sympa::SMIME::Sidecar->new(colour => 1); 1 },
     'unknown override croaks');
 ok(!eval { Sympa::SMIME::Sidecar->new(timeout => 0); 1 },

@@ -331,10 +331,19 @@ sub _start {
             ),
         );
     }
-    my @command = (
-        $java,  Text::ParseWords::shellwords($conf->{java_opts}),
-        '-jar', $conf->{jar}
-    );
+    my @options = Text::ParseWords::shellwords($conf->{java_opts});
+    if (not @options and $conf->{java_opts} =~ /\S/) {
+        # shellwords() gives nothing at all on an unbalanced quote.
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => sprintf(
+                'java_opts cannot be parsed (%s): %s',
+                $conf->{sources}{java_opts},
+                $conf->{java_opts}
+            ),
+        );
+    }
+    my @command = ($java, @options, '-jar', $conf->{jar});
 
     my ($in, $out, $err) = (undef, undef, Symbol::gensym());
     my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
@@ -430,9 +439,9 @@ sub _exchange {
     my @anonymous;
 
     local $SIG{PIPE} = 'IGNORE';
-    my $deadline = Time::HiRes::time() + $limit;
+    my $deadline = _now() + $limit;
     while (keys %pending > @anonymous or @out) {
-        my $left = $deadline - Time::HiRes::time();
+        my $left = $deadline - _now();
         return 'timeout' if $left <= 0;
 
         local $! = 0;
@@ -499,7 +508,7 @@ sub _exchange {
                     $answers->[$i] = _answer($message, $requests->[$i][0]);
                     # A batch is as slow as its length; the timeout is
                     # about a sidecar that stopped answering.
-                    $deadline = Time::HiRes::time() + $limit;
+                    $deadline = _now() + $limit;
                 } else {
                     _log('info', 'sidecar: dropped an answer to id %s', $id);
                 }
@@ -598,9 +607,9 @@ sub _drain_stderr {
     my $read = IO::Select->new;
     $read->add($proc->{err}) unless $proc->{err_eof};
     $read->add($proc->{out}) if $wait and not $proc->{out_eof};
-    my $deadline = Time::HiRes::time() + $wait;
+    my $deadline = _now() + $wait;
     while ($read->count) {
-        my $left = $deadline - Time::HiRes::time();
+        my $left = $deadline - _now();
         $left = 0 if $left < 0;
         my @ready = $read->can_read($left);
         last unless @ready;
@@ -643,11 +652,10 @@ sub _stop {
         kill 'KILL', $proc->{pid};
     }
     close $proc->{in};
+    my $deadline = _now() + ($options{kill} ? 0 : $REAP_GRACE);
     # Its last words (why the JVM could not start, a stack trace) are what
     # the administrator needs.
     $self->_drain_stderr($options{kill} ? DEATH_DRAIN : $REAP_GRACE);
-
-    my $deadline = Time::HiRes::time() + ($options{kill} ? 0 : $REAP_GRACE);
     until ($proc->{reaped}) {
         my $waited = waitpid $proc->{pid}, POSIX::WNOHANG();
         if ($waited != 0) {
@@ -655,7 +663,7 @@ sub _stop {
             $proc->{reaped} = 1;
             last;
         }
-        last if Time::HiRes::time() >= $deadline;
+        last if _now() >= $deadline;
         Time::HiRes::sleep(0.05);
     }
     unless ($proc->{reaped}) {
@@ -698,6 +706,16 @@ END {
     foreach my $self (grep {defined} values %live) {
         eval { $self->_stop };
     }
+}
+
+# Timeouts must not jump with the wall clock (NTP, daylight saving).
+my $monotonic
+    = eval { Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC()); 1 };
+
+sub _now {
+    return $monotonic
+        ? Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC())
+        : Time::HiRes::time();
 }
 
 sub _log {
