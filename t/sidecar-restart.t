@@ -37,8 +37,7 @@ is(scalar(grep { $_->{result} && $_->{result}{status} eq 'ok' } @answers),
 isnt($sidecar->pid, $second, 'on a new sidecar');
 $sidecar->shutdown;
 
-# SIGPIPE must not kill us: a sidecar that exits while we write a large
-# request.
+# A sidecar that exits while it handles the request.
 {
     my $fake  = Sympa::SMIME::Sidecar->new(java => fake_java());
     my $error = error_of(
@@ -62,9 +61,17 @@ $sidecar->shutdown;
 # A sidecar that cannot start at all.
 {
     local $ENV{SYMPA_SMIME_FAKE} = 'crash';
-    my $fake  = Sympa::SMIME::Sidecar->new(java => fake_java());
-    my $error = error_of(sub { $fake->call('service.version') });
+    my $fake = Sympa::SMIME::Sidecar->new(java => fake_java());
+    # 4 MB to a process that exits without reading: the write fails with
+    # EPIPE, and SIGPIPE must not kill us.
+    my $error = error_of(
+        sub { $fake->call('service.version', {pad => 'p' x (4 << 20)}) });
     is(ref $error && $error->reason, 'sidecar_unavailable', 'crash at start');
+    like(
+        $error->message,
+        qr/cannot write to its stdin|closed its stdout/,
+        'write failure or EOF noticed'
+    );
     like(
         $error->message,
         qr/fake sidecar cannot start/,

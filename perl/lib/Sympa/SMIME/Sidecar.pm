@@ -198,7 +198,7 @@ sub _run {
     Carp::croak('timeout must be a positive number of seconds')
         if defined $timeout and not _is_positive($timeout);
 
-    $self->_adopt;
+    $self->_forget_inherited;
     if ($self->{busy}) {
         # A die from a signal handler left a request half written or an
         # answer half read: the stream cannot be trusted any more.
@@ -268,7 +268,7 @@ sub _run {
 
 # A child process must not use, signal or reap the sidecar of its parent:
 # it only drops its copies of the pipes and starts its own when needed.
-sub _adopt {
+sub _forget_inherited {
     my $self = shift;
     my $proc = $self->{proc};
     return unless $proc and $proc->{owner} != $$;
@@ -642,7 +642,7 @@ sub _stop {
     local ($?, $!);
 
     if ($proc->{owner} != $$) {
-        $self->_adopt;
+        $self->_forget_inherited;
         return 'left to its owner';
     }
 
