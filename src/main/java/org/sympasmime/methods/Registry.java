@@ -1,6 +1,7 @@
 package org.sympasmime.methods;
 
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.MethodTable;
 import org.sympasmime.rpc.Stats;
 
@@ -14,6 +15,8 @@ public final class Registry {
         .add("service.version", service::version)
         .add("service.health", service::health)
         .add("service.stats", service::stats)
+        .add("smime.verify", new VerifyMethod(new TrustStores())::handle)
+        .add("x509.parse", new X509ParseMethod()::handle)
         .build();
   }
 }
