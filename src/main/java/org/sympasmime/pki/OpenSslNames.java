@@ -72,6 +72,10 @@ public final class OpenSslNames {
     return out.toString();
   }
 
+  public static String formatName(javax.security.auth.x500.X500Principal principal) {
+    return formatName(X500Name.getInstance(principal.getEncoded()));
+  }
+
   /**
    * {@code do_print_ex} without escaping: UTF8String bytes go out as they are; BMPString and
    * UniversalString are converted to UTF-8; every other string type is read one byte per

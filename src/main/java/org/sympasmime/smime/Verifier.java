@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
@@ -156,6 +157,23 @@ public final class Verifier {
 
   private record Failure(Reason reason, String detail) {}
 
+  /**
+   * A SignerInfo whose signed attributes are checked in the encoding received. Bouncy Castle
+   * re-sorts the SET into DER order before checking; OpenSSL (and so Crypt::SMIME) keeps the
+   * order of the message. Some clients (Outlook for Mac 2011) send them unsorted and signed
+   * them that way, so only the received order verifies.
+   */
+  private static final class AsReceived extends SignerInformation {
+    AsReceived(SignerInformation base) {
+      super(base);
+    }
+
+    @Override
+    public byte[] getEncodedSignedAttributes() throws IOException {
+      return signedAttributeSet == null ? null : signedAttributeSet.getEncoded(ASN1Encoding.DL);
+    }
+  }
+
   private static Optional<Failure> signature(SignerInformation si, X509Certificate cert,
       List<X509Certificate> carried, TrustStore store) {
     if (REFUSED_DIGESTS.contains(si.getDigestAlgOID())
@@ -167,8 +185,8 @@ public final class Verifier {
       PublicKey key = effectiveKey(cert, carried, store);
       // Built from the key, not the certificate: BC would otherwise also check the
       // certificate's dates at signingTime, which is the chain check's business.
-      boolean ok = si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC")
-          .build(key));
+      boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
+          .setProvider("BC").build(key));
       return ok ? Optional.empty() : Optional.of(new Failure(Reason.BAD_SIGNATURE,
           "the signature of " + describe(si) + " does not verify"));
     } catch (CMSSignerDigestMismatchException e) {
