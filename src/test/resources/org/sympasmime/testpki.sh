@@ -58,7 +58,10 @@ keyUsage = digitalSignature
 subjectAltName = email:JD@example.org
 [utf8mbox]
 keyUsage = digitalSignature
-subjectAltName = email:ascii@example.org,otherName:1.3.6.1.5.5.7.8.9;UTF8:jöe@exämple.org
+subjectAltName = @mbox_san
+[mbox_san]
+email.1 = ascii@example.org
+otherName.1 = 1.3.6.1.5.5.7.8.9;FORMAT:UTF8,UTF8:jöe@exämple.org
 CNF
 
 cat > latin.cnf <<'CNF'
