@@ -105,7 +105,18 @@ sub scenario {
     push @order, $name;
     $result{$name} = 1;
     my $mark = $sympa->log_mark;
-    my $ok = subtest $name => $code;
+    my $ok   = subtest $name => sub {
+        if (@order > 1 and not $result{$order[0]}) {
+            $skipped{$name} = 1;
+            plan skip_all => 'the setup failed';
+        }
+        # A scenario that dies is a failed scenario; the next ones still run.
+        # (plan skip_all unwinds with a Test::Builder::Exception: let it.)
+        eval { $code->(); 1 } or do {
+            die $@ if ref $@ and $@->isa('Test::Builder::Exception');
+            check(0, 'the scenario ran to its end', "died: $@");
+        };
+    };
     $result{$name} = 'skipped' if $skipped{$name};
     unless ($ok and not $hard_failure{$name}) {
         $result{$name} = 0;
