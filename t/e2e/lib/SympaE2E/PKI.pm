@@ -70,17 +70,16 @@ EOF
     };
 }
 
-# Writes the leaf's private key encrypted with $password: PKCS#8 by
-# default, the legacy "Proc-Type: 4,ENCRYPTED" form with traditional => 1.
+# The leaf's private key encrypted with $password (PEM): PKCS#8 by default,
+# the legacy "Proc-Type: 4,ENCRYPTED" form with traditional => 1.
 sub encrypted_key {
-    my ($self, $leaf, $out, $password, %opt) = @_;
-    run_cmd([
-            'openssl', 'pkey', '-in', $leaf->{key}, '-out', $out,
-            '-aes256', '-passout', "pass:$password",
+    my ($self, $leaf, $password, %opt) = @_;
+    return run_cmd([
+            'openssl', 'pkey', '-in', $leaf->{key}, '-aes256',
+            '-passout', "pass:$password",
             ($opt{traditional} ? ('-traditional') : ())
         ]
     );
-    return $out;
 }
 
 sub _keyopts {
