@@ -5,10 +5,10 @@ package SympaE2E::Mail;
 
 use strict;
 use warnings;
-use Carp qw(croak);
-use Exporter qw(import);
+use Carp       qw(croak);
+use Exporter   qw(import);
 use File::Temp qw(tempfile);
-use POSIX qw(strftime);
+use POSIX      qw(strftime);
 
 use SympaE2E::Util qw(run_cmd try_cmd write_file read_file);
 
@@ -31,7 +31,8 @@ sub _tmp {
 sub text_entity {
     my $text = shift;
     $text .= "\n" unless $text =~ /\n\z/;
-    return "Content-Type: text/plain; charset=UTF-8\n"
+    return
+          "Content-Type: text/plain; charset=UTF-8\n"
         . "Content-Transfer-Encoding: 7bit\n\n"
         . $text;
 }
@@ -41,8 +42,8 @@ sub text_entity {
 # client with a complete chain sends it.
 sub sign_entity {
     my ($entity, $signer, $intermediate) = @_;
-    return run_cmd([
-            'openssl', 'cms',   '-sign',  '-in', _tmp($entity),
+    return run_cmd(
+        [   'openssl', 'cms',           '-sign',  '-in', _tmp($entity),
             '-signer', $signer->{cert}, '-inkey', $signer->{key},
             ($intermediate ? ('-certfile', $intermediate) : ()),
             '-md', 'sha256'
@@ -54,9 +55,9 @@ sub sign_entity {
 # Crypt::SMIME does).
 sub encrypt_entity {
     my ($entity, @certs) = @_;
-    return run_cmd([
-            'openssl', 'cms', '-encrypt', '-aes128', '-in', _tmp($entity),
-            @certs
+    return run_cmd(
+        [   'openssl', 'cms',         '-encrypt', '-aes128',
+            '-in',     _tmp($entity), @certs
         ]
     );
 }
@@ -65,9 +66,9 @@ sub encrypt_entity {
 # brings its own MIME-Version / Content-* fields, or gets text/plain).
 # Returns (bytes, message-id).
 sub message {
-    my (%h) = @_;
+    my (%h)  = @_;
     my $mime = $h{mime} // croak 'mime required';
-    my $id = sprintf '<e2e.%d.%d.%d@example.net>', time, $$, ++$counter;
+    my $id   = sprintf '<e2e.%d.%d.%d@example.net>', time, $$, ++$counter;
     my $head = join '',
         "From: $h{from}\n",
         "To: $h{to}\n",
@@ -88,9 +89,9 @@ sub cms_verify {
         $intermediate
         ? _tmp(read_file($root) . read_file($intermediate))
         : $root;
-    my ($rc, $out, $err) = try_cmd([
-            'openssl',     'cms',      '-verify',   '-in',
-            _tmp($bytes),  '-CAfile',  $cafile,     '-no-CApath',
+    my ($rc, $out, $err) = try_cmd(
+        [   'openssl',     'cms',      '-verify', '-in',
+            _tmp($bytes),  '-CAfile',  $cafile,   '-no-CApath',
             '-no-CAstore', '-purpose', 'smimesign'
         ]
     );
@@ -100,10 +101,11 @@ sub cms_verify {
 # The certificates carried in a signed message, as PEM strings.
 sub cms_certificates {
     my $bytes = shift;
-    my $out = _tmp('');
-    my ($rc, undef, $err) = try_cmd([
-            'openssl', 'cms', '-verify', '-noverify', '-in', _tmp($bytes),
-            '-certsout', $out, '-out', '/dev/null'
+    my $out   = _tmp('');
+    my ($rc, undef, $err) = try_cmd(
+        [   'openssl', 'cms',        '-verify',   '-noverify',
+            '-in',     _tmp($bytes), '-certsout', $out,
+            '-out',    '/dev/null'
         ]
     );
     return () if $rc;
@@ -113,8 +115,8 @@ sub cms_certificates {
 
 sub cert_subject {
     my $pem = shift;
-    my $out = run_cmd(
-        ['openssl', 'x509', '-noout', '-subject', '-in', _tmp($pem)]);
+    my $out =
+        run_cmd(['openssl', 'x509', '-noout', '-subject', '-in', _tmp($pem)]);
     $out =~ s/^subject=\s*//;
     chomp $out;
     return $out;
@@ -124,9 +126,10 @@ sub cert_subject {
 # Returns (ok, content, stderr).
 sub cms_decrypt {
     my ($bytes, $leaf) = @_;
-    my ($rc, $out, $err) = try_cmd([
-            'openssl', 'cms',    '-decrypt', '-in', _tmp($bytes),
-            '-recip',  $leaf->{cert}, '-inkey', $leaf->{key}
+    my ($rc, $out, $err) = try_cmd(
+        [   'openssl',    'cms',    '-decrypt',    '-in',
+            _tmp($bytes), '-recip', $leaf->{cert}, '-inkey',
+            $leaf->{key}
         ]
     );
     return ($rc == 0, $out, $err);

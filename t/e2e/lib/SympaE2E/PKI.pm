@@ -7,7 +7,7 @@ package SympaE2E::PKI;
 
 use strict;
 use warnings;
-use Carp qw(croak);
+use Carp       qw(croak);
 use File::Path qw(make_path);
 
 use SympaE2E::Util qw(run_cmd write_file read_file);
@@ -16,13 +16,13 @@ sub new {
     my ($class, $dir) = @_;
     make_path($dir);
     my $self = bless {dir => $dir, serial => 100}, $class;
-    $self->_ca('root', undef, 'E2E Root CA');
+    $self->_ca('root',  undef,  'E2E Root CA');
     $self->_ca('inter', 'root', 'E2E Intermediate CA');
     return $self;
 }
 
-sub dir  { $_[0]{dir} }
-sub root { "$_[0]{dir}/root.pem" }
+sub dir          { $_[0]{dir} }
+sub root         { "$_[0]{dir}/root.pem" }
 sub intermediate { "$_[0]{dir}/inter.pem" }
 
 # Issues a leaf certificate. Returns a hash: name, email, cert (leaf only),
@@ -35,15 +35,16 @@ sub leaf {
     my $dir      = $self->{dir};
     my $key_type = $opt{key_type} || 'rsa';
     my $usage    = $opt{usage}
-        || ($key_type eq 'ec'
+        || (
+        $key_type eq 'ec'
         ? 'digitalSignature,keyAgreement'
-        : 'digitalSignature,keyEncipherment');
+        : 'digitalSignature,keyEncipherment'
+        );
     my $email = $opt{email} or croak 'email required';
 
     my $key = "$dir/$name.key";
     run_cmd(['openssl', 'genpkey', '-out', $key, _keyopts($key_type)]);
-    write_file(
-        "$dir/$name.ext", <<"EOF");
+    write_file("$dir/$name.ext", <<"EOF");
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, $usage
 extendedKeyUsage = emailProtection, clientAuth
@@ -51,8 +52,8 @@ subjectAltName = email:$email
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
-    run_cmd([
-            'openssl', 'req', '-new', '-key', $key,
+    run_cmd(
+        [   'openssl', 'req', '-new', '-key', $key,
             '-subj',   "/CN=$name/emailAddress=$email",
             '-out',    "$dir/$name.csr"
         ]
@@ -74,8 +75,8 @@ EOF
 # the legacy "Proc-Type: 4,ENCRYPTED" form with traditional => 1.
 sub encrypted_key {
     my ($self, $leaf, $password, %opt) = @_;
-    return run_cmd([
-            'openssl', 'pkey', '-in', $leaf->{key}, '-aes256',
+    return run_cmd(
+        [   'openssl',  'pkey', '-in', $leaf->{key}, '-aes256',
             '-passout', "pass:$password",
             ($opt{traditional} ? ('-traditional') : ())
         ]
@@ -91,19 +92,21 @@ sub _keyopts {
 
 sub _ca {
     my ($self, $name, $issuer, $cn) = @_;
-    my $dir = $self->{dir};
+    my $dir     = $self->{dir};
     my $pathlen = $issuer ? ', pathlen:0' : '';
-    run_cmd(['openssl', 'genpkey', '-out', "$dir/$name.key", _keyopts('rsa')]);
-    write_file(
-        "$dir/$name.ext", <<"EOF");
+    run_cmd(
+        ['openssl', 'genpkey', '-out', "$dir/$name.key", _keyopts('rsa')]);
+    write_file("$dir/$name.ext", <<"EOF");
 basicConstraints = critical, CA:TRUE$pathlen
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 EOF
-    run_cmd([
-            'openssl', 'req', '-new', '-key', "$dir/$name.key",
-            '-subj',   "/O=sympa-smime e2e/CN=$cn",
-            '-out',    "$dir/$name.csr"
+    run_cmd(
+        [   'openssl',                   'req',
+            '-new',                      '-key',
+            "$dir/$name.key",            '-subj',
+            "/O=sympa-smime e2e/CN=$cn", '-out',
+            "$dir/$name.csr"
         ]
     );
     $self->_issue($name, $issuer);
@@ -117,10 +120,14 @@ sub _issue {
         $issuer
         ? ('-CA', "$dir/$issuer.pem", '-CAkey', "$dir/$issuer.key")
         : ('-signkey', "$dir/$name.key");
-    run_cmd([
-            'openssl', 'x509', '-req', '-in', "$dir/$name.csr", @signer,
-            '-set_serial', $self->{serial}++, '-days', '3650',
-            '-extfile', "$dir/$name.ext", '-out', "$dir/$name.pem"
+    run_cmd(
+        [   'openssl',        'x509',
+            '-req',           '-in',
+            "$dir/$name.csr", @signer,
+            '-set_serial',    $self->{serial}++,
+            '-days',          '3650',
+            '-extfile',       "$dir/$name.ext",
+            '-out',           "$dir/$name.pem"
         ]
     );
 }

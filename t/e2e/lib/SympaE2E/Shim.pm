@@ -11,7 +11,7 @@ package SympaE2E::Shim;
 
 use strict;
 use warnings;
-use Carp qw(croak);
+use Carp       qw(croak);
 use File::Copy qw(copy);
 use File::Path qw(make_path remove_tree);
 
@@ -81,15 +81,18 @@ sub disable {
 
 sub describe {
     my $self = shift;
-    my $env = $self->{env} || {};
-    return ("enabled by $self->{how}:", map {"$_=$env->{$_}"} sort keys %$env);
+    my $env  = $self->{env} || {};
+    return ("enabled by $self->{how}:",
+        map { "$_=$env->{$_}" } sort keys %$env);
 }
 
 # Environment= settings of the drop-in sympa-smime-enable wrote for
 # sympa.service (or for any unit, when there is none for that one).
 sub _dropin_env {
-    my @files = sort { ($a !~ m{/sympa\.service\.d/}) <=> ($b !~ m{/sympa\.service\.d/}) or $a cmp $b }
-        glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
+    my @files = sort {
+        ($a !~ m{/sympa\.service\.d/}) <=> ($b !~ m{/sympa\.service\.d/})
+            or $a cmp $b
+    } glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
     my %env;
     open my $fh, '<', $files[0] or return ();
     while (<$fh>) {

@@ -13,13 +13,12 @@ package SympaE2E::Sympa;
 
 use strict;
 use warnings;
-use Carp qw(croak);
-use Cwd qw(abs_path);
+use Carp           qw(croak);
 use File::Basename qw(dirname);
-use File::Copy qw(copy move);
-use File::Path qw(make_path remove_tree);
-use POSIX qw();
-use Time::HiRes qw(sleep time);
+use File::Copy     qw(copy move);
+use File::Path     qw(make_path remove_tree);
+use POSIX          qw();
+use Time::HiRes    qw(time);
 
 use SympaE2E::Util qw(run_cmd try_cmd write_file read_file wait_until);
 
@@ -30,16 +29,16 @@ my @DAEMONS = qw(sympa_msg bulk);
 
 sub new {
     my ($class, %opt) = @_;
-    my $dir = $opt{dir} or croak 'dir required';
+    my $dir  = $opt{dir} or croak 'dir required';
     my $self = bless {
-        dir         => $dir,
-        domain      => $opt{domain} || 'lists.example.org',
-        listmaster  => $opt{listmaster} || 'listmaster@lists.example.org',
-        daemon_env  => {},
-        daemons     => {},
-        log_level   => $opt{log_level} // 2,
-        time_limit  => $opt{time_limit} || 900,
-        seen        => {},
+        dir        => $dir,
+        domain     => $opt{domain}     || 'lists.example.org',
+        listmaster => $opt{listmaster} || 'listmaster@lists.example.org',
+        daemon_env => {},
+        daemons    => {},
+        log_level  => $opt{log_level} // 2,
+        time_limit => $opt{time_limit} || 900,
+        seen       => {},
     } => $class;
     my @pw = getpwnam('sympa') or croak 'no "sympa" user';
     @{$self}{qw(uid gid home)} = @pw[2, 3, 7];
@@ -47,14 +46,14 @@ sub new {
     return $self;
 }
 
-sub dir      { $_[0]{dir} }
-sub domain   { $_[0]{domain} }
-sub config   { "$_[0]{dir}/etc/sympa.conf" }
-sub incoming { $_[0]{incoming} }
+sub dir         { $_[0]{dir} }
+sub domain      { $_[0]{domain} }
+sub config      { "$_[0]{dir}/etc/sympa.conf" }
+sub incoming    { $_[0]{incoming} }
 sub capture_dir { "$_[0]{dir}/capture" }
-sub log_file { "$_[0]{dir}/log/daemons.log" }
-sub list_dir { "$_[0]{dir}/list_data/$_[1]" }
-sub cert_dir { "$_[0]{dir}/X509-user-certs" }
+sub log_file    { "$_[0]{dir}/log/daemons.log" }
+sub list_dir    { "$_[0]{dir}/list_data/$_[1]" }
+sub cert_dir    { "$_[0]{dir}/X509-user-certs" }
 
 # Reads one parameter of the packaged instance's sympa.conf.
 sub _site_param {
@@ -89,8 +88,10 @@ sub prepare {
         "$dir/bin/capture-sendmail")
         or croak "copy capture-sendmail: $!";
     chmod 0755, "$dir/bin/capture-sendmail";
-    copy('/etc/sympa/data_structure.version',
-        "$dir/etc/data_structure.version");
+    copy(
+        '/etc/sympa/data_structure.version',
+        "$dir/etc/data_structure.version"
+    );
     $self->_chown_tree($dir);
     chown 0, 0, $dir, "$dir/bin", "$dir/bin/capture-sendmail";
 
@@ -127,7 +128,8 @@ sub _check_incoming_spool {
     my $self = shift;
     my @foreign;
     for my $file (grep { -f $_ } glob "$self->{incoming}/*") {
-        if (_ours($file)) { unlink $file } else { push @foreign, $file }
+        if   (_ours($file)) { unlink $file }
+        else                { push @foreign, $file }
     }
     croak sprintf "%s holds %d message(s) that are not the suite's; "
         . "let the packaged Sympa process them or move them away first\n",
@@ -150,51 +152,51 @@ sub _collect_bad_spool {
 # Writes sympa.conf. %crypto: cafile, capath, key_passwd.
 sub write_config {
     my ($self, %crypto) = @_;
-    my $dir = $self->{dir};
+    my $dir   = $self->{dir};
     my %param = (
-        domain          => $self->{domain},
-        listmaster      => $self->{listmaster},
-        lang            => 'en',
-        db_type         => 'SQLite',
-        db_name         => "$dir/db/sympa.sqlite",
-        home            => "$dir/list_data",
-        etc             => "$dir/etc",
-        spool           => "$dir/spool",
-        queue           => $self->{incoming},
-        queuebulk       => "$dir/spool/bulk",
-        queuemod        => "$dir/spool/moderation",
-        queuedigest     => "$dir/spool/digest",
-        queueauth       => "$dir/spool/auth",
-        queueoutgoing   => "$dir/spool/outgoing",
-        queuesubscribe  => "$dir/spool/subscribe",
-        queuetopic      => "$dir/spool/topic",
-        queuebounce     => "$dir/spool/bounce",
-        queuetask       => "$dir/spool/task",
-        queueautomatic  => "$dir/spool/automatic",
-        tmpdir          => "$dir/spool/tmp",
-        viewmail_dir    => "$dir/spool/viewmail",
-        bounce_path     => "$dir/bounce",
-        arc_path        => "$dir/arc",
+        domain              => $self->{domain},
+        listmaster          => $self->{listmaster},
+        lang                => 'en',
+        db_type             => 'SQLite',
+        db_name             => "$dir/db/sympa.sqlite",
+        home                => "$dir/list_data",
+        etc                 => "$dir/etc",
+        spool               => "$dir/spool",
+        queue               => $self->{incoming},
+        queuebulk           => "$dir/spool/bulk",
+        queuemod            => "$dir/spool/moderation",
+        queuedigest         => "$dir/spool/digest",
+        queueauth           => "$dir/spool/auth",
+        queueoutgoing       => "$dir/spool/outgoing",
+        queuesubscribe      => "$dir/spool/subscribe",
+        queuetopic          => "$dir/spool/topic",
+        queuebounce         => "$dir/spool/bounce",
+        queuetask           => "$dir/spool/task",
+        queueautomatic      => "$dir/spool/automatic",
+        tmpdir              => "$dir/spool/tmp",
+        viewmail_dir        => "$dir/spool/viewmail",
+        bounce_path         => "$dir/bounce",
+        arc_path            => "$dir/arc",
         static_content_path => "$dir/static",
-        css_path        => "$dir/static/css",
-        pictures_path   => "$dir/static/pictures",
-        ssl_cert_dir    => $self->cert_dir,
-        sendmail        => "$dir/bin/capture-sendmail",
-        sendmail_aliases => 'none',
-        log_level       => $self->{log_level},
-        log_smtp        => 'on',
-        sleep           => 1,
-        incoming_max_count => 1,
-        bulk_max_count  => 1,
-        bulk_lazytime   => 1,
-        bulk_sleep      => 1,
+        css_path            => "$dir/static/css",
+        pictures_path       => "$dir/static/pictures",
+        ssl_cert_dir        => $self->cert_dir,
+        sendmail            => "$dir/bin/capture-sendmail",
+        sendmail_aliases    => 'none',
+        log_level           => $self->{log_level},
+        log_smtp            => 'on',
+        sleep               => 1,
+        incoming_max_count  => 1,
+        bulk_max_count      => 1,
+        bulk_lazytime       => 1,
+        bulk_sleep          => 1,
         %crypto,
     );
     write_file(
         $self->config,
         join('',
             "# Written by the sympa-smime end-to-end suite.\n",
-            map {"$_\t$param{$_}\n"} sort keys %param),
+            map { "$_\t$param{$_}\n" } sort keys %param),
         0640
     );
     chown $self->{uid}, $self->{gid}, $self->config;
@@ -205,41 +207,40 @@ sub write_config {
 sub _env {
     my ($self, %extra) = @_;
     my %env = (
-        PATH         => '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        PATH =>
+            '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         HOME         => $self->{home},
         LANG         => 'C.UTF-8',
         SYMPA_CONFIG => $self->config,
         %extra,
     );
     $env{$_} //= $ENV{$_} for grep { defined $ENV{$_} } qw(JAVA_HOME);
-    return map {"$_=$env{$_}"} sort keys %env;
+    return map { "$_=$env{$_}" } sort keys %env;
 }
 
 # Command prefix running the rest as the sympa user with a clean
 # environment.
 sub _as_sympa {
     my ($self, %env) = @_;
-    return (
-        'setpriv', "--reuid=$self->{uid}", "--regid=$self->{gid}",
-        '--init-groups', 'env', '-i', $self->_env(%env)
-    );
+    return ('setpriv', "--reuid=$self->{uid}", "--regid=$self->{gid}",
+        '--init-groups', 'env', '-i', $self->_env(%env));
 }
 
 # Runs a Sympa command-line program as the sympa user; dies on failure.
 sub run {
     my ($self, $cmd, %opt) = @_;
-    my ($rc, $out, $err) = try_cmd(
+    my ($rc,   $out, $err) = try_cmd(
         [$self->_as_sympa(%{$self->{daemon_env}}), 'timeout', '120', @$cmd],
         %opt);
-    croak sprintf "%s failed (%d):\n%s%s", join(' ', @$cmd), $rc, $out,
-        $err
+    croak sprintf "%s failed (%d):\n%s%s", join(' ', @$cmd), $rc, $out, $err
         if $rc;
     return $out . $err;
 }
 
 sub init_database {
     my $self = shift;
-    $self->run(["$SBIN/sympa.pl", '--health_check', '--config', $self->config]);
+    $self->run(
+        ["$SBIN/sympa.pl", '--health_check', '--config', $self->config]);
 }
 
 # Creates a list from the "e2e" creation template; %param fills the
@@ -296,17 +297,19 @@ EOF
         %param,
     );
     my $xml = join '', qq{<?xml version="1.0" encoding="UTF-8"?>\n<list>\n},
-        (map {"  <$_>$xml{$_}</$_>\n"} sort keys %xml),
+        (map { "  <$_>$xml{$_}</$_>\n" } sort keys %xml),
         qq{  <owner multiple="1"><email>$self->{listmaster}</email></owner>\n},
         "</list>\n";
     my $file = write_file("$self->{dir}/etc/$name.xml", $xml, 0644);
-    $self->run([
-            "$SBIN/sympa.pl", '--config', $self->config,
-            '--create_list',  '--robot', $self->{domain},
+    $self->run(
+        [   "$SBIN/sympa.pl", '--config',
+            $self->config,    '--create_list',
+            '--robot',        $self->{domain},
             '--input_file',   $file
         ]
     );
-    croak "list $name was not created" unless -f $self->list_dir($name) . '/config';
+    croak "list $name was not created"
+        unless -f $self->list_dir($name) . '/config';
     return $self->list_dir($name);
 }
 
@@ -322,10 +325,11 @@ sub install_list_file {
 sub add_subscribers {
     my ($self, $list, @emails) = @_;
     $self->run(
-        [   "$SBIN/sympa", 'add', '--config', $self->config, '--quiet',
-            "$list\@$self->{domain}"
+        [   "$SBIN/sympa", 'add',
+            '--config',    $self->config,
+            '--quiet',     "$list\@$self->{domain}"
         ],
-        stdin => join('', map {"$_\n"} @emails)
+        stdin => join('', map { "$_\n" } @emails)
     );
 }
 
@@ -333,7 +337,11 @@ sub add_subscribers {
 sub subscribers {
     my ($self, $list) = @_;
     my $out = $self->run(
-        ["$SBIN/sympa", 'dump', '--config', $self->config, "$list\@$self->{domain}"]);
+        [   "$SBIN/sympa", 'dump',
+            '--config',    $self->config,
+            "$list\@$self->{domain}"
+        ]
+    );
     my $file = $self->list_dir($list) . '/member.dump';
     my @emails;
     if (-f $file) {
@@ -348,8 +356,8 @@ sub subscribers {
 # would: queue LOCAL@DOMAIN < message.
 sub inject {
     my ($self, $local, $bytes) = @_;
-    my ($rc, $out, $err) = try_cmd(
-        [$self->_as_sympa, "$SBIN/queue", "$local\@$self->{domain}"],
+    my ($rc, $out, $err) =
+        try_cmd([$self->_as_sympa, "$SBIN/queue", "$local\@$self->{domain}"],
         stdin => $bytes);
     croak "queue $local failed ($rc): $out$err" if $rc;
     return;
@@ -373,20 +381,26 @@ sub start_daemons {
         my $pid = fork // croak "fork: $!";
         if (!$pid) {
             POSIX::setsid();
-            open STDIN, '<', '/dev/null';
+            open STDIN,  '<',  '/dev/null';
             open STDOUT, '>>', $self->log_file or POSIX::_exit(127);
             open STDERR, '>&', \*STDOUT;
-            { exec $self->_as_sympa(%{$self->{daemon_env}}), 'timeout',
-                '--kill-after=5', $self->{time_limit},
-                "$SBIN/$name.pl", '--foreground', '--config', $self->config; }
+            {
+                exec $self->_as_sympa(%{$self->{daemon_env}}), 'timeout',
+                    '--kill-after=5', $self->{time_limit},
+                    "$SBIN/$name.pl", '--foreground', '--config',
+                    $self->config;
+            }
             POSIX::_exit(127);
         }
         $self->{daemons}{$name} = $pid;
     }
     # Ready when each daemon has written its PID file.
-    wait_until(60,
-        sub { !grep { !-s "$PIDDIR/$_.pid" || !$self->_alive($_) } @DAEMONS })
-        or croak "daemons did not start:\n" . $self->log_tail(40);
+    wait_until(
+        60,
+        sub {
+            !grep { !-s "$PIDDIR/$_.pid" || !$self->_alive($_) } @DAEMONS;
+        }
+    ) or croak "daemons did not start:\n" . $self->log_tail(40);
     return;
 }
 
@@ -404,7 +418,7 @@ sub daemons_alive {
 # Every process of the daemons' sessions: pid => [ppid, command name].
 sub session_processes {
     my $self = shift;
-    my %sid = map { $_ => 1 } values %{$self->{daemons}};
+    my %sid  = map { $_ => 1 } values %{$self->{daemons}};
     my %procs;
     for my $stat (glob '/proc/[0-9]*/stat') {
         open my $fh, '<', $stat or next;
@@ -424,7 +438,7 @@ sub sidecar_pids {
     my %perl  = map { $_ => 1 }
         grep { $procs->{$_}[1] =~ /perl|sympa|bulk/ } keys %$procs;
     return sort { $a <=> $b }
-        grep { $procs->{$_}[1] eq 'java' && $perl{$procs->{$_}[0]} }
+        grep    { $procs->{$_}[1] eq 'java' && $perl{$procs->{$_}[0]} }
         keys %$procs;
 }
 
@@ -439,17 +453,17 @@ sub pid_alive {
 # Stops the daemons: SIGTERM, then SIGKILL to whatever is left in their
 # sessions (sidecars included).
 sub stop_daemons {
-    my $self = shift;
+    my $self    = shift;
     my %daemons = %{$self->{daemons}} or return;
-    kill 'TERM', map {-$_} values %daemons;
+    kill 'TERM', map { -$_ } values %daemons;
     wait_until(15, sub { !%{$self->session_processes} });
     my $left = $self->session_processes;
     kill 'KILL', keys %$left if %$left;
-    kill 'KILL', map {-$_} values %daemons;
+    kill 'KILL', map { -$_ } values %daemons;
     waitpid $_, 0 for values %daemons;
     wait_until(5, sub { !%{$self->session_processes} });
     $self->{daemons} = {};
-    unlink map {"$PIDDIR/$_.pid"} @DAEMONS;
+    unlink map { "$PIDDIR/$_.pid" } @DAEMONS;
     return;
 }
 
@@ -468,13 +482,13 @@ sub pending {
     for my $dir ($self->{incoming}, "$self->{dir}/spool/bulk/msg",
         "$self->{dir}/spool/bulk/pct") {
         opendir my $dh, $dir or next;
-        push @pending, map {"$dir/$_"}
+        push @pending, map { "$dir/$_" }
             grep { !/^\./ && -f "$dir/$_" } readdir $dh;
     }
     for my $dir (glob "$self->{dir}/spool/bulk/pct/*") {
         next unless -d $dir;
         opendir my $dh, $dir or next;
-        push @pending, map {"$dir/$_"} grep { !/^\./ } readdir $dh;
+        push @pending, map { "$dir/$_" } grep { !/^\./ } readdir $dh;
     }
     return @pending;
 }
@@ -483,8 +497,8 @@ sub pending {
 # a second. Returns true when that happened before the deadline (or as soon
 # as a daemon is found dead).
 sub settle {
-    my ($self, $seconds) = @_;
-    my ($count, $since) = (-1, time);
+    my ($self,  $seconds) = @_;
+    my ($count, $since)   = (-1, time);
     return wait_until(
         $seconds // 60,
         sub {
@@ -522,13 +536,15 @@ sub log_tail {
     my ($self, $n) = @_;
     my @lines = split /\n/, $self->log_since(0);
     splice @lines, 0, @lines - $n if @lines > $n;
-    return join '', map {"$_\n"} @lines;
+    return join '', map { "$_\n" } @lines;
 }
 
 # Files in the incoming spool's quarantine (and those already collected).
 sub bad_spool {
     my $self = shift;
-    return grep { -f $_ } glob "$self->{incoming}/bad/* $self->{dir}/incoming-bad/*";
+    return
+        grep { -f $_ }
+        glob "$self->{incoming}/bad/* $self->{dir}/incoming-bad/*";
 }
 
 package SympaE2E::Captured;
@@ -575,7 +591,7 @@ sub body {
 
 sub content_type {
     my $self = shift;
-    my $ct = lc($self->header('Content-Type') // 'text/plain');
+    my $ct   = lc($self->header('Content-Type') // 'text/plain');
     $ct =~ s/\s*;.*//s;
     return $ct;
 }

@@ -4,10 +4,10 @@ package SympaE2E::Util;
 
 use strict;
 use warnings;
-use Carp qw(croak);
+use Carp     qw(croak);
 use Exporter qw(import);
 use File::Temp;
-use IPC::Open3 qw(open3);
+use IPC::Open3  qw(open3);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(run_cmd try_cmd write_file read_file wait_until);
@@ -27,7 +27,8 @@ sub try_cmd {
         print $in $opt{stdin} if defined $opt{stdin};
         close $in;
     }
-    my $stdout = do { local $/; <$out> } // '';
+    my $stdout = do { local $/; <$out> }
+        // '';
     waitpid $pid, 0;
     my $status = $? >> 8 | ($? & 127);
     my $stderr = read_file($err->filename);
