@@ -44,7 +44,7 @@ my $TMP = "$ROOT/t/tmp";
 make_path($TMP);
 
 # Bump when the PKI recipe changes: the cached PKI is then rebuilt.
-my $PKI_VERSION = 1;
+my $PKI_VERSION = 2;
 our $PASSWORD = 'Sympa-Test-Passwd';
 
 sub slurp {
@@ -129,6 +129,9 @@ subjectAltName = email:copy
 [multi]
 keyUsage = critical, digitalSignature, keyEncipherment
 subjectAltName = email:Second@Example.org, email:third@example.org, email:multi@example.org, DNS:www.example.org, email:not-an-email
+[attrs]
+keyUsage = critical, digitalSignature, keyEncipherment
+subjectAltName = email:JD@example.org, email:zed@example.org
 [serverauth]
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
@@ -207,6 +210,20 @@ my %LEAVES = (
             . '/emailAddress=Multi@Example.org',
         'multi'
     ],
+    uni => [
+        'ca', 'rsa',
+        "/C=FR/OU=D\x{e9}pt+O=Universit\x{e9}, Test/CN=Zo\x{eb} \"Z\" \x{dc}nicode"
+            . '/emailAddress=zoe@example.org',
+        'both', undef, ['-utf8', '-multivalue-rdn']
+    ],
+    attrs => [
+        'ca', 'rsa',
+        '/DC=org/DC=example/C=FR/ST=Ile-de-France/L=Paris/street=1 rue X'
+            . '/postalCode=75001/O=Org, Inc./OU=Unit A/OU=Unit B/title=Dr'
+            . '/GN=Jean/SN=Dupont/serialNumber=12345/UID=jdupont'
+            . '/CN=Jean "JD" Dupont/emailAddress=jd@example.org',
+        'attrs'
+    ],
     serverauth => [
         'ca', 'rsa', "$ORG/CN=Server/emailAddress=server\@example.org",
         'serverauth'
@@ -273,7 +290,7 @@ sub _make_pki {
 
     my $serial = 100;
     my $make = sub {
-        my ($name, $issuer, $type, $subject, $ext, $dates) = @_;
+        my ($name, $issuer, $type, $subject, $ext, $dates, $req_args) = @_;
         my $key = "$dir/$name.key";
         if ($type eq 'ec') {
             openssl(qw(genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256),
@@ -282,8 +299,9 @@ sub _make_pki {
             openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048),
                 '-out', $key);
         }
+        utf8::encode($subject);
         openssl('req', '-new', '-key', $key, '-subj', $subject, '-out',
-            "$dir/$name.csr");
+            "$dir/$name.csr", @{$req_args || []});
         my @ext = $ext ? ('-extfile', "$dir/ext.cnf", '-extensions', $ext) : ();
         if ($dates) {
             openssl(
@@ -444,7 +462,7 @@ my $counter = 0;
 
 # Signs $entity (default: a text/plain entity) with openssl cms as $signer
 # and puts a From/To/Subject header on top.  Options: entity, header,
-# certfile (extra certificates), args (more openssl arguments).
+# certfile (extra certificates), args (more openssl arguments), crlf.
 sub sign_entity {
     my $signer  = shift;
     my %options = @_;
@@ -456,7 +474,11 @@ sub sign_entity {
         ($options{certfile} ? ('-certfile', $options{certfile}) : ()),
         @{$options{args} || []}
     ) // die "openssl cms -sign failed\n";
-    return ($options{header} // sprintf($HEADER, ++$counter)) . $signed;
+    # As Sympa gets it from the MTA: LF line ends (crlf => 1: CRLF).
+    my $message = ($options{header} // sprintf($HEADER, ++$counter)) . $signed;
+    $message =~ s/\r\n/\n/g;
+    $message =~ s/\n/\r\n/g if $options{crlf};
+    return $message;
 }
 
 # Encrypts $entity with openssl cms for @recipients (PKI names or paths).
