@@ -26,9 +26,10 @@ public final class Main {
     String command = args.length > 0 ? args[0] : "serve";
     switch (command) {
       case "serve" -> System.exit(serve());
+      case "demo" -> System.exit(Demo.run(System.out));
       case "--version", "version" -> System.out.println("sympa-smime " + Version.VERSION);
       default -> {
-        System.err.println("usage: java -jar sympa-smime.jar [serve|version]");
+        System.err.println("usage: java -jar sympa-smime.jar [serve|demo|version]");
         System.exit(2);
       }
     }

@@ -14,6 +14,8 @@ public final class Registry {
         .add("service.version", service::version)
         .add("service.health", service::health)
         .add("service.stats", service::stats)
+        .add("service.echo", service::echo)
+        .add("smime.sign", new SignMethod(keys))
         .build();
   }
 }

@@ -3,9 +3,11 @@ package org.sympasmime.methods;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Base64;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.sympasmime.Version;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.rpc.RpcException;
 import org.sympasmime.rpc.Stats;
 
 /** {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive. */
@@ -33,6 +35,14 @@ final class ServiceMethods {
     out.put("status", "ok");
     out.put("uptime_ms", stats.uptimeMillis());
     out.put("workers", Runtime.getRuntime().availableProcessors());
+    return out;
+  }
+
+  /** Hands {@code data_b64} back unchanged, so a client can test the framing with any bytes. */
+  JsonNode echo(JsonNode params) throws RpcException {
+    byte[] data = new Params(params).requireBytes("data_b64");
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    out.put("data_b64", Base64.getEncoder().encodeToString(data));
     return out;
   }
 

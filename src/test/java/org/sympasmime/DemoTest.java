@@ -1,0 +1,46 @@
+package org.sympasmime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.sympasmime.methods.Registry;
+import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.rpc.Stats;
+
+class DemoTest {
+  private static final List<String> STEPS =
+      List.of("smime.sign", "smime.verify", "x509.parse", "smime.encrypt", "smime.decrypt");
+
+  @Test
+  void demoRunsThePostThroughTheProtocolAndCleansUp() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int exit = Demo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+
+    assertTrue(out.contains("--> smime.sign"), out);
+    assertTrue(out.contains("<-- signed by alice@example.org"), out);
+    Matcher m = Pattern.compile("throwaway PKI in (\\S+)").matcher(out);
+    assertTrue(m.find(), out);
+    assertFalse(Files.exists(Path.of(m.group(1))), "the demo PKI must be deleted");
+
+    boolean complete = Registry.build(new KeyMaterial(), new Stats()).names().containsAll(STEPS);
+    if (complete) {
+      assertEquals(0, exit, out);
+      assertTrue(out.contains("demo: every step succeeded"), out);
+    } else {
+      // On a branch without every method, the demo says so and fails.
+      assertEquals(1, exit, out);
+      assertTrue(out.contains("unknown method"), out);
+    }
+  }
+}
