@@ -18,11 +18,13 @@ my $pki  = pki();
 my $home = sympa_home();
 my $pw   = $Conf::Conf{'key_passwd'};
 my $tmp  = File::Temp->newdir(DIR => "$ROOT/t/tmp");
-make_path("$home/list_data/nokeys");
+make_path("$home/list_data/nokeys", "$home/list_data/oldlist");
+spurt("$home/list_data/oldlist/cert.pem",    slurp($pki->{crt}{expired}));
+spurt("$home/list_data/oldlist/private_key", slurp($pki->{key}{expired}));
 my %context = (
     robot => '*',
     none  => undef,
-    map { ($_ => fake_list($home, $_)) } qw(secure split nokeys),
+    map { ($_ => fake_list($home, $_)) } qw(secure split nokeys oldlist),
 );
 
 my $plain = <<"EOF";
@@ -128,6 +130,7 @@ is slurp("$tmp/signer.pem"), pem_of($pki->{crt}{robot}),
 foreach my $case (
     ['wrong password' => [key_passwd => 'wrong'], qr/bad_password: /],
     ['no key pair'    => [context    => 'nokeys'], qr/file_unreadable: /],
+    ['expired list certificate' => [context => 'oldlist'], qr/expired: /],
 ) {
     my ($name, $options, $reason) = @$case;
     my $r = sign(@$options);
@@ -153,6 +156,9 @@ SKIP: {
         'same signed entity';
     is verify($orig->{after}, $root_only), undef,
         'the original does not carry the intermediate';
+
+    is sign(context => 'oldlist', original => 1)->{result}, 'self',
+        'the original signs with an expired certificate';
 
     # Each checks what the other signed.
     foreach my $pair ([$ours, 'original'], [$orig, 'shim']) {
