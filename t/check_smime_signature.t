@@ -13,8 +13,8 @@ use Test::More;
 use lib 't/lib';
 use SMIMETest;
 
-my $pki  = pki();
-my $home = sympa_home();
+my $pki       = pki();
+my $home      = sympa_home();
 my $certs_dir = $Conf::Conf{'ssl_cert_dir'};
 
 sub pem { pem_of($pki->{crt}{shift()}) }
@@ -99,12 +99,12 @@ my %signed = (
     untrusted => sign_entity('untrusted'),
     enconly   => sign_entity('enconly'),
     server    => sign_entity('serverauth'),
-    nocerts   => sign_entity('alice', args => ['-nocerts']),
+    nocerts   => sign_entity('alice',   args     => ['-nocerts']),
     chained   => sign_entity('chained', certfile => $pki->{crt}{inter}),
     leafonly  => sign_entity('chained'),
     two       => sign_entity(
-        'alice', args => ['-signer', $pki->{crt}{bob}, '-inkey',
-            $pki->{key}{bob}]
+        'alice',
+        args => ['-signer', $pki->{crt}{bob}, '-inkey', $pki->{key}{bob}]
     ),
 );
 ($signed{tampered} = $signed{alice}) =~ s/Hello world\./Hello World./
@@ -118,7 +118,8 @@ my @cases = (
     ],
     [crlf   => [], 1, {'alice@example.org' => pem('alice')}],
     [opaque => [], 1, {'alice@example.org' => pem('alice')}],
-    [   'alice, stale split files' => [
+    [
+        'alice, stale split files' => [
             before => {
                 'alice@example.org@sign' => 'old',
                 'alice@example.org@enc'  => 'old'
@@ -127,7 +128,8 @@ my @cases = (
         1,
         {'alice@example.org' => pem('alice')}
     ],
-    [   sigonly => [
+    [
+        sigonly => [
             sender => 'sigonly@example.org',
             before => {'sigonly@example.org' => 'stale'}
         ],
@@ -137,7 +139,9 @@ my @cases = (
     [   'multi, second address' => [sender => 'second@example.org'],
         1, {'second@example.org' => pem('multi')}
     ],
-    [two => [sender => 'bob@example.org'], 1, {'bob@example.org' => pem('bob')}],
+    [   two => [sender => 'bob@example.org'],
+        1, {'bob@example.org' => pem('bob')}
+    ],
     [   'sender is not the signer' => [sender => 'bob@example.org'],
         undef, {}, qr/Could not extract certificate for bob\@example\.org/
     ],
@@ -174,10 +178,12 @@ my @cases = (
     [   server => [sender => 'server@example.org'],
         undef, {}, qr/Unable to verify S\/MIME signature: wrong_usage: /
     ],
-    [   tampered => [], undef, {},
+    [   tampered => [],
+        undef, {},
         qr/Unable to verify S\/MIME signature: bad_signature: /
     ],
-    [   nocerts => [], undef, {},
+    [   nocerts => [],
+        undef, {},
         qr/Unable to verify S\/MIME signature: no_signer_cert: /
     ],
 );
@@ -192,6 +198,7 @@ foreach my $case (@cases) {
     is $r->{signed}, ($result ? 1 : undef), "$name: smime_signed";
     is $r->{protected}, 1, "$name: protected";
     is_deeply $r->{files}, $files, "$name: ssl_cert_dir";
+
     if ($reason) {
         is scalar(grep { $_ =~ $reason } @{$r->{logs}}), 1,
             "$name: one log line with the reason";
@@ -203,7 +210,7 @@ foreach my $case (@cases) {
     local $Conf::Conf{'cafile'} = "$pki->{dir}/nowhere.pem";
     my $r = check($signed{alice});
     is $r->{result}, undef, 'missing cafile: undef';
-    ok grep({/trust_store_unreadable: /} @{$r->{logs}}),
+    ok grep({ /trust_store_unreadable: / } @{$r->{logs}}),
         '... trust_store_unreadable';
 }
 {
@@ -212,8 +219,11 @@ foreach my $case (@cases) {
     is check($signed{alice})->{result}, 1, 'capath only';
 }
 {
-    my $bundle = spurt("$home/bundle.pem", slurp($pki->{crt}{ca}),
-        slurp($pki->{crt}{inter}));
+    my $bundle = spurt(
+        "$home/bundle.pem",
+        slurp($pki->{crt}{ca}),
+        slurp($pki->{crt}{inter})
+    );
     local $Conf::Conf{'cafile'} = $bundle;
     is check($signed{leafonly}, sender => 'chained@example.org')->{result}, 1,
         'intermediate in cafile';
@@ -242,23 +252,29 @@ SKIP: {
     }
 
     # The deliberate differences.
-    my $orig = check($signed{nonrep}, sender => 'nonrep@example.org',
-        original => 1);
+    my $orig = check(
+        $signed{nonrep},
+        sender   => 'nonrep@example.org',
+        original => 1
+    );
     ok !$orig->{result} && !%{$orig->{files}},
         'nonrep: the original stores nothing (nonRepudiation is not signing)';
     $orig = check($signed{ec}, sender => 'ec@example.org', original => 1);
     is_deeply $orig->{files}, {'ec@example.org@sign' => pem('ec')},
         'ec: the original stores it for signing only';
     foreach my $name (qw(noku noext)) {
-        $orig = check($signed{$name}, sender => "$name\@example.org",
-            original => 1);
+        $orig = check(
+            $signed{$name},
+            sender   => "$name\@example.org",
+            original => 1
+        );
         ok $orig->{died}, "$name: the original dies";
     }
     $orig = check($signed{nocerts}, original => 1);
     is $orig->{result}, undef, 'nocerts: the original fails too';
 
     # Crypt::SMIME trusts the system directory on top of cafile.
-    local $ENV{SSL_CERT_DIR} = $pki->{capath};
+    local $ENV{SSL_CERT_DIR}    = $pki->{capath};
     local $Conf::Conf{'cafile'} = $pki->{crt}{other};
     is check($signed{alice}, original => 1)->{result}, 1,
         'the original trusts SSL_CERT_DIR besides cafile';

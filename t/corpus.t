@@ -81,16 +81,19 @@ my $tb_ca = "$tb/smime/TestCA.pem";
 my $alice = pem_of("$tb/pem/Alice.crt");
 
 # Thunderbird / NSS: valid signatures (v1 certificates without extensions).
-my @tb_valid = map {"$tb/smime/$_"} (
-    (map {"alice.dsig.SHA$_.multipart.eml"} qw(1 256 384 512)),
-    (map {"alice.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
-    (map {"alice.html.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
-    (map {"alice.env.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
+my @tb_valid = map { "$tb/smime/$_" } (
+    (map { "alice.dsig.SHA$_.multipart.eml" } qw(1 256 384 512)),
+    (map { "alice.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
+    (map { "alice.html.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
+    (map { "alice.env.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
 );
 foreach my $file (@tb_valid) {
     (my $name = $file) =~ s{.*/}{};
-    my $r = check(message_of($file),
-        cafile => $tb_ca, sender => 'alice@example.com');
+    my $r = check(
+        message_of($file),
+        cafile => $tb_ca,
+        sender => 'alice@example.com'
+    );
     is $r->{result}, 1, "$name: valid";
     is_deeply $r->{files}, {'alice@example.com' => $alice},
         "$name: Alice's certificate stored for both purposes";
@@ -106,19 +109,23 @@ is_deeply $r->{files}, {'dave@example.com' => pem_of("$tb/pem/Dave.crt")},
     'nested signatures: the outer signer, Dave';
 
 # Thunderbird / NSS: signatures that must fail.
-my @tb_bad = map {"$tb/smime/$_"} (
-    (map {"alice.dsig.SHA$_.multipart.bad.eml"} qw(1 256 384 512)),
-    (map {"alice.dsig.SHA$_.multipart.mismatch-econtent.eml"} qw(1 256)),
-    (map {"alice.env.dsig.SHA$_.multipart.eml"} qw(1 256)),
+my @tb_bad = map { "$tb/smime/$_" } (
+    (map { "alice.dsig.SHA$_.multipart.bad.eml" } qw(1 256 384 512)),
+    (map { "alice.dsig.SHA$_.multipart.mismatch-econtent.eml" } qw(1 256)),
+    (map { "alice.env.dsig.SHA$_.multipart.eml" } qw(1 256)),
 );
 foreach my $file (@tb_bad) {
     (my $name = $file) =~ s{.*/}{};
-    my $r = check(message_of($file),
-        cafile => $tb_ca, sender => 'alice@example.com');
+    my $r = check(
+        message_of($file),
+        cafile => $tb_ca,
+        sender => 'alice@example.com'
+    );
     is $r->{result}, undef, "$name: invalid";
     is_deeply $r->{files}, {}, "$name: nothing stored";
-    ok grep({/Unable to verify S\/MIME signature: bad_signature: /}
-            @{$r->{logs}}),
+    ok
+        grep({ /Unable to verify S\/MIME signature: bad_signature: / }
+        @{$r->{logs}}),
         "$name: bad_signature";
 }
 
@@ -132,8 +139,8 @@ foreach my $sha (qw(1 256 384 512)) {
     my $name = "alice.dsig.SHA$sha.multipart.env.eml";
     my ($result, $message) =
         decrypt(message_of("$tb/smime/$name"), list => 'tbbob');
-    is $result, $message, "$name: decrypted";
-    is $message->is_signed, 1, "$name: signed inside";
+    is $result,             $message, "$name: decrypted";
+    is $message->is_signed, 1,        "$name: signed inside";
     local $Conf::Conf{'cafile'} = $tb_ca;
     $message->{sender} = 'alice@example.com';
     is $message->check_smime_signature, 1, "$name: inner signature valid";
@@ -142,19 +149,24 @@ foreach my $sha (qw(1 256 384 512)) {
 # LAMPS header protection samples.
 my $lamps_ca = "$lamps/sample-ca.pem";
 foreach my $name (qw(smime-multipart-signed.eml smime-onepart-signed.eml)) {
-    my $r = check(message_of("$lamps/$name"),
-        cafile => $lamps_ca, sender => 'alice@smime.example');
+    my $r = check(
+        message_of("$lamps/$name"),
+        cafile => $lamps_ca,
+        sender => 'alice@smime.example'
+    );
     is $r->{result}, 1, "$name: valid";
     is_deeply [keys %{$r->{files}}], ['alice@smime.example'],
         "$name: Alice's certificate stored";
 }
-$r = check(message_of("$lamps/smime-multipart-signed.eml"),
-    cafile => $tb_ca, sender => 'alice@smime.example');
-ok grep({/untrusted_chain: /} @{$r->{logs}}),
+$r = check(
+    message_of("$lamps/smime-multipart-signed.eml"),
+    cafile => $tb_ca,
+    sender => 'alice@smime.example'
+);
+ok grep({ /untrusted_chain: / } @{$r->{logs}}),
     'smime-multipart-signed.eml, wrong trust anchor: untrusted_chain';
 
-($result, $message) =
-    decrypt(message_of("$lamps/smime-enc+legacy-disp.eml"),
+($result, $message) = decrypt(message_of("$lamps/smime-enc+legacy-disp.eml"),
     list => 'lampsbob');
 is $result, $message, 'smime-enc+legacy-disp.eml: decrypted (3DES)';
 my ($inner_head, $inner_body) = split /\r?\n\r?\n/,
@@ -163,6 +175,7 @@ my ($inner_head, $inner_body) = split /\r?\n\r?\n/,
 is $body, $inner_body, '... to the body of smime-enc+legacy-disp.inner';
 like $message->header_as_string, qr/^Subject: BarCorp contract signed/m,
     '... with its header';
+
 foreach my $name (qw(smime-sign+enc.eml smime-sign+enc+legacy-disp.eml)) {
     my ($result, $message) =
         decrypt(message_of("$lamps/$name"), list => 'lampsbob');
@@ -173,17 +186,22 @@ foreach my $name (qw(smime-sign+enc.eml smime-sign+enc+legacy-disp.eml)) {
 }
 
 # Bouncy Castle: real clients, certificates long expired or untrusted.
-my @bc_signed = map {"$bc/$_"}
+my @bc_signed = map { "$bc/$_" }
     qw(validator.validMail.eml 3nnn_smime.eml quotable.message
     embeddedmulti.message qp-soft-break.eml multi-alternative.eml extra-nl.eml
     circular.eml openssl-signed-sha256-non-default-salt-length.eml);
 foreach my $file (@bc_signed) {
     (my $name = $file) =~ s{.*/}{};
-    my $r = check(message_of($file),
-        cafile => "$bc/validator.root.crt", sender => 'x@example.org');
+    my $r = check(
+        message_of($file),
+        cafile => "$bc/validator.root.crt",
+        sender => 'x@example.org'
+    );
     is $r->{died},   undef, "$name: does not die";
     is $r->{result}, undef, "$name: not trusted";
-    is scalar(grep {/Unable to verify S\/MIME signature: \w+: /} @{$r->{logs}}),
+    is
+        scalar(grep { /Unable to verify S\/MIME signature: \w+: / }
+            @{$r->{logs}}),
         1, "$name: one log line";
 }
 ($result, $message) =
@@ -201,8 +219,12 @@ SKIP: {
 
     # Differential.  The original dies on Thunderbird's v1 certificates.
     foreach my $file (@tb_valid[0, 4]) {
-        my $r = check(message_of($file),
-            cafile => $tb_ca, sender => 'alice@example.com', original => 1);
+        my $r = check(
+            message_of($file),
+            cafile   => $tb_ca,
+            sender   => 'alice@example.com',
+            original => 1
+        );
         like $r->{died}, qr/No extensions found/,
             "$file: the original dies on a v1 certificate";
     }
@@ -214,23 +236,30 @@ SKIP: {
         (map { [$_, "$bc/validator.root.crt", 'x@example.org'] } @bc_signed),
     ) {
         my ($file, $cafile, $sender) = @$case;
-        my $ours = check(message_of($file), cafile => $cafile,
-            sender => $sender);
-        my $orig = check(message_of($file), cafile => $cafile,
-            sender => $sender, original => 1);
+        my $ours = check(
+            message_of($file),
+            cafile => $cafile,
+            sender => $sender
+        );
+        my $orig = check(
+            message_of($file),
+            cafile   => $cafile,
+            sender   => $sender,
+            original => 1
+        );
         is_deeply [@$ours{qw(died result signed files)}],
             [@$orig{qw(died result signed files)}],
             "$file: same as the original";
     }
     foreach my $case (
-        ["$tb/smime/alice.env.eml",                  'tbbob'],
+        ["$tb/smime/alice.env.eml",                       'tbbob'],
         ["$tb/smime/alice.dsig.SHA256.multipart.env.eml", 'tbbob'],
-        ["$lamps/smime-enc+legacy-disp.eml",         'lampsbob'],
-        ["$lamps/smime-sign+enc.eml",                'lampsbob'],
-        ["$bc/test192.message",                      'direct'],
-        ["$bc/test128.message",                      'direct'],
+        ["$lamps/smime-enc+legacy-disp.eml",              'lampsbob'],
+        ["$lamps/smime-sign+enc.eml",                     'lampsbob'],
+        ["$bc/test192.message",                           'direct'],
+        ["$bc/test128.message",                           'direct'],
     ) {
-        my ($file, $list) = @$case;
+        my ($file, $list)         = @$case;
         my ($ours, $ours_message) = decrypt(message_of($file), list => $list);
         my ($orig, $orig_message) =
             decrypt(message_of($file), list => $list, original => 1);

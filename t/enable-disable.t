@@ -6,7 +6,7 @@
 # round trip that leaves the tree exactly as it was.
 use strict;
 use warnings;
-use Cwd qw(abs_path);
+use Cwd        qw(abs_path);
 use File::Find qw(find);
 use File::Path qw(make_path);
 use File::Temp qw();
@@ -63,7 +63,8 @@ sub run {
 my @units = qw(sympa.service sympa-archived.service sympa-bounced.service
     sympa-bulk.service sympa-task_manager.service sympasoap.service
     wwsympa.service);
-make_path("$root/lib/systemd/system", "$root/etc/systemd/system/wwsympa.service.d");
+make_path("$root/lib/systemd/system",
+    "$root/etc/systemd/system/wwsympa.service.d");
 spurt("$root/lib/systemd/system/$_", "[Service]\nExecStart=/bin/true\n")
     foreach @units, 'wwsympa.socket', 'sympasoap.socket', 'other.service';
 spurt("$root/etc/systemd/system/wwsympa.service.d/local.conf", "# admin's\n");
@@ -76,14 +77,15 @@ my $before = tree();
 my ($rc, $out) = run(@enable, '--dry-run');
 is $rc, 0, 'dry run: success';
 is_deeply tree(), $before, 'dry run: nothing changed';
-like $out, qr/^would create \Q$root\E\/usr\/share\/sympa-smime\/sympa-smime\.jar$/m,
+like $out,
+    qr/^would create \Q$root\E\/usr\/share\/sympa-smime\/sympa-smime\.jar$/m,
     'dry run: tells what it would do';
 
 ($rc, $out) = run(@enable);
 is $rc, 0, 'enable: success';
-my $after = tree();
+my $after   = tree();
 my @created = sort grep { not $before->{$_} } keys %$after;
-my @printed = sort map { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
+my @printed = sort map  { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'enable prints every file it creates';
 
 my $dropin = <<'EOF';
@@ -123,7 +125,8 @@ unlike $out, qr/^create /m, '... nothing else';
 ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root, '--dry-run');
 is $rc, 0, 'disable dry run: success';
 like $out, qr/^would remove /m, 'disable dry run: tells what it would do';
-is scalar(keys %{tree()}), scalar(keys %$after), 'disable dry run: nothing removed';
+is scalar(keys %{tree()}), scalar(keys %$after),
+    'disable dry run: nothing removed';
 
 ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
 is $rc, 0, 'disable: success';

@@ -12,10 +12,12 @@ use Test::More;
 my @files = grep { $_ ne 't/hidden-xs.t' and $_ ne 't/enable-disable.t' }
     sort glob 't/*.t';
 
-ok !system($^X, '-It/lib', '-MHideXS', '-e',
+ok !
+    system($^X, '-It/lib', '-MHideXS', '-e',
     'exit(eval { require Crypt::SMIME; 1 } ? 1 : 0)'),
     'HideXS hides Crypt::SMIME';
-ok !system($^X, '-It/lib', '-MHideXS', '-e',
+ok !
+    system($^X, '-It/lib', '-MHideXS', '-e',
     'exit(eval { require Crypt::OpenSSL::X509; 1 } ? 1 : 0)'),
     'HideXS hides Crypt::OpenSSL::X509';
 

@@ -7,7 +7,7 @@
 # against the original wherever Crypt::OpenSSL::X509 is there.
 use strict;
 use warnings;
-use Encode qw();
+use Encode     qw();
 use File::Temp qw();
 use Test::More;
 
@@ -32,14 +32,14 @@ sub openssl_view {
 # 6.2.70's failure modes, decided before any sidecar call.
 ok !eval { parse(); 1 }, 'no argument: dies';
 like $@, qr/\Abug in logic\. Ask developer/, '... with 6.2.70\'s message';
-ok !eval { parse(text => ''); 1 },  'text => "": dies';
+ok !eval { parse(text => '');  1 }, 'text => "": dies';
 ok !eval { parse(text => '0'); 1 }, 'text => "0": dies';
 is parse(file => '/no/where'), undef, 'missing file: undef';
 
 my $der = "$dir/alice.der";
 openssl('x509', '-in', $pki->{crt}{alice}, '-outform', 'DER', '-out', $der);
-is parse(file => $der),        undef, 'DER file: undef';
-is parse(text => slurp($der)), undef, 'DER text: undef';
+is parse(file => $der),               undef, 'DER file: undef';
+is parse(text => slurp($der)),        undef, 'DER text: undef';
 is parse(file => $pki->{key}{alice}), undef, 'private key file: undef';
 is parse(text => "garbage\n"),        undef, 'garbage: undef';
 my $trusted = openssl_out(undef, 'x509', '-in', $pki->{crt}{alice},
@@ -53,7 +53,8 @@ SKIP: {
 
     # Sympa's t/Tools_SMIME.t, on a certificate made the same way.
     my $rousse = {
-        subject => 'O=sympa developpers, OU=unit testing, CN=Guillaume Rousse,'
+        subject =>
+            'O=sympa developpers, OU=unit testing, CN=Guillaume Rousse,'
             . ' emailAddress=Guillaume.Rousse@sympa.org',
         issuer => 'O=sympa developpers, OU=unit testing, CN=Test CA,'
             . ' emailAddress=test@sympa.org',
@@ -81,8 +82,9 @@ SKIP: {
     foreach my $name (sort keys %{$pki->{crt}}) {
         my $parsed = parse(file => $pki->{crt}{$name});
         my $view   = openssl_view($pki->{crt}{$name});
-        is_deeply {map { ($_ => $parsed->{$_}) } qw(subject issuer notAfter)},
-            $view, "$name: subject, issuer, notAfter as openssl prints them";
+        is_deeply {
+            map { ($_ => $parsed->{$_}) } qw(subject issuer notAfter)
+        }, $view, "$name: subject, issuer, notAfter as openssl prints them";
     }
     is parse(file => $pki->{crt}{expired})->{notAfter},
         'Jan  1 00:00:00 2021 GMT', 'day padded with a space';
@@ -92,7 +94,7 @@ SKIP: {
     # The sidecar's purpose rules.
     my %purpose = (
         (map { ($_ => ['', '']) } qw(ca inter other)),
-        (map { ($_ => [1, '']) } qw(sigonly split_sign nonrep)),
+        (map { ($_ => [1,  '']) } qw(sigonly split_sign nonrep)),
         (map { ($_ => ['', 1]) } qw(enconly split_enc)),
     );
     foreach my $name (sort keys %{$pki->{crt}}) {
@@ -104,14 +106,16 @@ SKIP: {
     # E-mail addresses: email() order, filtered, lower-cased, duplicates
     # kept (crypt-smime-behaviour.md 3.6).
     is_deeply parse(file => $pki->{crt}{multi})->{emails},
-        [   'multi@example.org', 'second@example.org',
-            'multi@example.org', 'third@example.org'
+        [
+        'multi@example.org', 'second@example.org',
+        'multi@example.org', 'third@example.org'
         ],
         'multi: emails';
     is_deeply parse(file => $pki->{crt}{multi})->{email},
-        {   'multi@example.org'  => 1,
-            'second@example.org' => 1,
-            'third@example.org'  => 1
+        {
+        'multi@example.org'  => 1,
+        'second@example.org' => 1,
+        'third@example.org'  => 1
         },
         'multi: email set';
     is_deeply parse(file => $pki->{crt}{noext})->{emails},
@@ -125,12 +129,13 @@ SKIP: {
     is_deeply parse(text => $crlf), $alice, 'CRLF';
     (my $bare = slurp($pki->{crt}{alice})) =~ s/\n\z//;
     is_deeply parse(text => $bare), $alice, 'no final newline';
-    is_deeply parse(text => "Alice's certificate\n" . slurp($pki->{crt}{alice})),
+    is_deeply parse(
+        text => "Alice's certificate\n" . slurp($pki->{crt}{alice})),
         $alice, 'text before the certificate';
     (my $broken = slurp($pki->{crt}{alice})) =~ s/^(.{10}).{20}/$1/m;
     is parse(text => $broken), undef, 'corrupt certificate: undef';
 
-    SKIP: {
+SKIP: {
         skip 'Crypt::OpenSSL::X509 hidden or missing', 1
             unless xs_available();
 
@@ -140,8 +145,8 @@ SKIP: {
             ec     => 'keyAgreement on EC counts for encryption',
         );
         foreach my $name (sort keys %{$pki->{crt}}) {
-            my $file     = $pki->{crt}{$name};
-            my $ours     = parse(file => $file);
+            my $file = $pki->{crt}{$name};
+            my $ours = parse(file => $file);
             my $died;
             my $original = with_originals(
                 sub {
@@ -152,11 +157,12 @@ SKIP: {
             );
             if ($name eq 'noku' or $name eq 'noext') {
                 ok !$original && $died,
-                    "$name: the original dies (" . ($died =~ s/\s+\z//r) . ')';
+                    "$name: the original dies ("
+                    . ($died =~ s/\s+\z//r) . ')';
                 ok $ours, "$name: the shim does not";
                 next;
             }
-            my $purpose = delete $ours->{purpose};
+            my $purpose      = delete $ours->{purpose};
             my $orig_purpose = delete $original->{purpose};
             is_deeply $ours, $original, "$name: same as the original";
             if ($changed{$name}) {

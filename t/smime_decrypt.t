@@ -22,7 +22,7 @@ make_path("$home/list_data/eclist", "$home/list_data/nokeys");
 spurt("$home/list_data/eclist/cert.pem",    slurp($pki->{crt}{ec}));
 spurt("$home/list_data/eclist/private_key", slurp($pki->{key}{ec}));
 my %context = (
-    robot  => '*',
+    robot => '*',
     map { ($_ => fake_list($home, $_)) } qw(secure split eclist nokeys),
 );
 
@@ -42,9 +42,12 @@ sub decrypt {
             : $message->smime_decrypt;
     };
     return {
-        died => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (ref $result ? ($result == $message ? 'self' : $result)
-            : $result),
+        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
+        result => (
+            ref $result
+            ? ($result == $message ? 'self' : $result)
+            : $result
+        ),
         before    => $before,
         after     => $message->as_string,
         head      => $message->header_as_string,
@@ -78,13 +81,13 @@ my $binary = "Content-Type: application/octet-stream\n\n"
 
 # Gate: what is not application/(x-)pkcs7-mime enveloped is left alone.
 foreach my $case (
-    [unsigned  => "From: a\@example.org\nSubject: x\n\nHello\n"],
-    [signed    => sign_entity('alice')],
-    [opaque    => sign_entity('alice', args => ['-nodetach'])],
+    [unsigned => "From: a\@example.org\nSubject: x\n\nHello\n"],
+    [signed   => sign_entity('alice')],
+    [opaque   => sign_entity('alice', args => ['-nodetach'])],
 ) {
     my ($name, $string) = @$case;
     my $r = decrypt($string);
-    is $r->{result}, 0, "$name: 0";
+    is $r->{result}, 0,            "$name: 0";
     is $r->{after},  $r->{before}, "$name: untouched";
     ok !$r->{protected}, "$name: not protected";
 }
@@ -93,31 +96,38 @@ my $why = sidecar_ready('smime.decrypt');
 plan skip_all => $why if $why;
 
 my %encrypted = (
-    robot    => encrypt_entity(['robot']),
-    secure   => encrypt_entity(['secure']),
-    split    => encrypt_entity(['split_enc']),
-    second   => encrypt_entity(['bob', 'robot']),
-    aes256   => encrypt_entity(['robot'], args => ['-aes256']),
-    des3     => encrypt_entity(['robot'], args => ['-des3']),
-    gcm      => encrypt_entity(['robot'], args => ['-aes-128-gcm']),
-    oaep     => encrypt_entity(
+    robot  => encrypt_entity(['robot']),
+    secure => encrypt_entity(['secure']),
+    split  => encrypt_entity(['split_enc']),
+    second => encrypt_entity(['bob', 'robot']),
+    aes256 => encrypt_entity(['robot'], args => ['-aes256']),
+    des3   => encrypt_entity(['robot'], args => ['-des3']),
+    gcm    => encrypt_entity(['robot'], args => ['-aes-128-gcm']),
+    oaep   => encrypt_entity(
         [],
         args => [
-            '-aes128', '-recip', $pki->{crt}{robot},
-            '-keyopt', 'rsa_padding_mode:oaep'
+            '-aes128',          '-recip',
+            $pki->{crt}{robot}, '-keyopt',
+            'rsa_padding_mode:oaep'
         ]
     ),
     keyid     => encrypt_entity(['robot'], args => ['-aes128', '-keyid']),
     ec        => encrypt_entity(['ec']),
     multipart => encrypt_entity(['robot'], entity => $multipart),
-    binary    => encrypt_entity(['robot'],
-        entity => $binary, args => ['-aes128', '-binary']),
+    binary    => encrypt_entity(
+        ['robot'],
+        entity => $binary,
+        args   => ['-aes128', '-binary']
+    ),
     bob => encrypt_entity(['bob']),
-    rc2 => encrypt_entity(['robot'],
-        args => ['-rc2', '-provider', 'legacy', '-provider', 'default']),
+    rc2 => encrypt_entity(
+        ['robot'],
+        args => ['-rc2', '-provider', 'legacy', '-provider', 'default']
+    ),
 );
-($encrypted{xpkcs7} = $encrypted{robot})
-    =~ s{application/pkcs7-mime}{application/x-pkcs7-mime} or die;
+($encrypted{xpkcs7} = $encrypted{robot}) =~
+    s{application/pkcs7-mime}{application/x-pkcs7-mime}
+    or die;
 
 my @ok = (
     [robot  => 'robot'],
@@ -178,10 +188,10 @@ foreach my $case (
 ) {
     my ($name, $string, $options, $reason) = @$case;
     my $r = decrypt($string, @$options);
-    is $r->{died},   undef, "$name: does not die";
-    is $r->{result}, undef, "$name: undef";
-    is $r->{after},  $r->{before}, "$name: message intact";
-    is $r->{protected}, 1, "$name: protected (no footer)";
+    is $r->{died},      undef,        "$name: does not die";
+    is $r->{result},    undef,        "$name: undef";
+    is $r->{after},     $r->{before}, "$name: message intact";
+    is $r->{protected}, 1,            "$name: protected (no footer)";
     ok !$r->{crypted}, "$name: not smime_crypted";
     is scalar(grep { $_ =~ $reason } @{$r->{logs}}), 1,
         "$name: one log line with the reason";
@@ -202,8 +212,11 @@ SKIP: {
     }
     foreach my $case ([bob => []], [secure => [key_passwd => 'wrong']]) {
         my ($name, $options) = @$case;
-        my $orig = decrypt($encrypted{$name}, @$options, original => 1,
-            context => ($name eq 'secure' ? 'secure' : 'robot'));
+        my $orig = decrypt(
+            $encrypted{$name}, @$options,
+            original => 1,
+            context  => ($name eq 'secure' ? 'secure' : 'robot')
+        );
         is $orig->{result}, undef, "$name: the original fails too";
         ok !$orig->{protected},
             "$name: but leaves the message unprotected (footer added)";

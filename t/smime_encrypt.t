@@ -47,9 +47,12 @@ sub encrypt {
             : $message->smime_encrypt($email);
     };
     return {
-        died => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (ref $result ? ($result == $message ? 'self' : $result)
-            : $result),
+        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
+        result => (
+            ref $result
+            ? ($result == $message ? 'self' : $result)
+            : $result
+        ),
         message => $message,
         before  => $before,
         after   => $message->as_string,
@@ -62,28 +65,30 @@ sub encrypt {
 sub openssl_decrypt {
     my ($string, $who) = @_;
     return openssl_out($string, 'cms', '-decrypt', '-recip',
-        $pki->{crt}{$who}, '-inkey', $pki->{key}{$who});
+        $pki->{crt}{$who},
+        '-inkey', $pki->{key}{$who});
 }
 
 sub install_cert {
     my ($file, $who) = @_;
-    spurt("$certs/$file", $who =~ m{/} ? slurp($who) : pem_of($pki->{crt}{$who}));
+    spurt("$certs/$file",
+        $who =~ m{/} ? slurp($who) : pem_of($pki->{crt}{$who}));
 }
 
 install_cert('alice@example.org', 'alice');
 
 my $r = encrypt('nobody@example.org');
-is $r->{result}, undef, 'no certificate: undef';
-is $r->{after}, $r->{before}, 'no certificate: message intact';
-ok grep({/missing certificate .*nobody\@example\.org/} @{$r->{logs}}),
+is $r->{result}, undef,        'no certificate: undef';
+is $r->{after},  $r->{before}, 'no certificate: message intact';
+ok grep({ /missing certificate .*nobody\@example\.org/ } @{$r->{logs}}),
     'no certificate: logged';
 
 my $why = sidecar_ready('smime.encrypt', 'smime.decrypt');
 plan skip_all => $why if $why;
 
 # The inner entity: MIME-* and Content-* fields, then the body, in CRLF.
-my $inner = join("\n", grep {/^(MIME|Content)-/i} split /\n(?![ \t])/,
-    $plain_head)
+my $inner =
+    join("\n", grep { /^(MIME|Content)-/i } split /\n(?![ \t])/, $plain_head)
     . "\n\n$plain_body";
 $inner =~ s/\n/\r\n/g;
 
@@ -96,19 +101,24 @@ like $head,
 like $head, qr/^Content-Disposition: attachment; filename="smime\.p7m"$/m,
     'Content-Disposition';
 like $head, qr/^Content-Transfer-Encoding: base64$/m, 'base64';
-foreach my $field ('Subject: Test message', 'Message-ID: <plain@example.org>',
-    "X-Folded: one\n two", 'From: Alice User <alice@example.org>') {
+
+foreach my $field (
+    'Subject: Test message',
+    'Message-ID: <plain@example.org>',
+    "X-Folded: one\n two",
+    'From: Alice User <alice@example.org>'
+) {
     like $head, qr/^\Q$field\E$/m, "clear field kept: $field";
 }
 is scalar(() = $head =~ /^Received:/mg), 2, 'both Received fields';
-unlike $head, qr/charset=utf-8/, 'the inner Content-Type is not outside';
+unlike $head, qr/charset=utf-8/,     'the inner Content-Type is not outside';
 unlike $r->{after}, qr/Hello world/, 'the body is encrypted';
 is openssl_decrypt($r->{message}->as_string, 'alice'), $inner,
     'openssl opens it: MIME fields and body, CRLF';
 is openssl_decrypt($r->{message}->as_string, 'bob'), undef,
     'bob cannot open it';
 my $print = openssl_out($r->{message}->as_string, 'cms', '-cmsout', '-print');
-like $print, qr/algorithm: aes-128-cbc/, 'AES-128-CBC (the default)';
+like $print, qr/algorithm: aes-128-cbc/,   'AES-128-CBC (the default)';
 like $print, qr/algorithm: rsaEncryption/, 'RSA PKCS#1 v1.5 (the default)';
 
 # @enc comes first; names are encode_filesystem_safe()d.
@@ -141,7 +151,7 @@ foreach my $field (split /\n(?![ \t])/, $plain_head) {
 
 # Certificates that cannot receive: undef, so Sympa sends
 # x509-user-cert-missing; 6.2.70 encrypted to them anyway.
-spurt("$certs/empty\@example.org", '');
+spurt("$certs/empty\@example.org",   '');
 spurt("$certs/garbage\@example.org", "garbage\n");
 install_cert('expired@example.org', 'expired');
 install_cert('sigonly@example.org', 'sigonly');
@@ -153,11 +163,13 @@ my %refused = (
 );
 foreach my $email (sort keys %refused) {
     my $r = encrypt($email);
-    is $r->{died},   undef, "$email: does not die";
-    is $r->{result}, undef, "$email: undef";
+    is $r->{died},   undef,        "$email: does not die";
+    is $r->{result}, undef,        "$email: undef";
     is $r->{after},  $r->{before}, "$email: message intact";
-    is scalar(grep {/Unable to encrypt message to \Q$email\E: $refused{$email}: /}
-            @{$r->{logs}}),
+    is scalar(
+        grep { /Unable to encrypt message to \Q$email\E: $refused{$email}: / }
+            @{$r->{logs}}
+        ),
         1, "$email: one log line with the reason";
 }
 
@@ -167,8 +179,8 @@ SKIP: {
     # Differential: same header (the body is random), both open the same.
     my $ours = encrypt('alice@example.org');
     my $orig = encrypt('alice@example.org', original => 1);
-    is $orig->{result}, 'self', 'the original returns the message too';
-    is $ours->{head}, $orig->{head}, 'same header as the original';
+    is $orig->{result}, 'self',        'the original returns the message too';
+    is $ours->{head},   $orig->{head}, 'same header as the original';
     is openssl_decrypt($ours->{message}->as_string, 'alice'),
         openssl_decrypt($orig->{message}->as_string, 'alice'),
         'same encrypted entity as the original';

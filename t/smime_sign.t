@@ -36,13 +36,18 @@ MIME-Version: 1.0
 @{[SMIMETest::entity()]}
 EOF
 chomp $plain;
-my $inner = join("\n", grep {/^Content-/} split /\n/, (split /\n\n/, $plain)[0])
-    . "\n\n" . (split /\n\n/, $plain, 2)[1];
+my $inner =
+      join("\n", grep { /^Content-/ } split /\n/, (split /\n\n/, $plain)[0])
+    . "\n\n"
+    . (split /\n\n/, $plain, 2)[1];
 $inner =~ s/\n/\r\n/g;
 
-my $root_only = $pki->{cafile};
-my $root_inter = spurt("$tmp/root-inter.pem", slurp($pki->{crt}{ca}),
-    slurp($pki->{crt}{inter}));
+my $root_only  = $pki->{cafile};
+my $root_inter = spurt(
+    "$tmp/root-inter.pem",
+    slurp($pki->{crt}{ca}),
+    slurp($pki->{crt}{inter})
+);
 
 sub sign {
     my %options = @_;
@@ -60,9 +65,12 @@ sub sign {
             : $message->smime_sign;
     };
     return {
-        died => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (ref $result ? ($result == $message ? 'self' : $result)
-            : $result),
+        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
+        result => (
+            ref $result
+            ? ($result == $message ? 'self' : $result)
+            : $result
+        ),
         before    => $before,
         after     => $message->as_string,
         head      => $message->header_as_string,
@@ -75,14 +83,20 @@ sub sign {
 # openssl cms -verify: the signed content, or undef.
 sub verify {
     my ($string, $cafile, %options) = @_;
-    return openssl_out($string, 'cms', '-verify', '-CAfile', $cafile,
+    return openssl_out(
+        $string,
+        'cms',
+        '-verify',
+        '-CAfile',
+        $cafile,
         ($options{certsout} ? ('-certsout', $options{certsout}) : ()),
-        ($options{signer}   ? ('-signer',   $options{signer})   : ()));
+        ($options{signer}   ? ('-signer',   $options{signer})   : ())
+    );
 }
 
 my $r = sign(context => 'none');
-is $r->{result}, 1, 'no list: 1';
-is $r->{after}, $r->{before}, 'no list: message unchanged';
+is $r->{result}, 1,            'no list: 1';
+is $r->{after},  $r->{before}, 'no list: message unchanged';
 
 my $why = sidecar_ready('smime.sign', 'smime.verify', 'x509.parse');
 plan skip_all => $why if $why;
@@ -93,9 +107,13 @@ like $r->{head}, qr/^Content-Type: multipart\/signed;/m, 'multipart/signed';
 like $r->{head}, qr/protocol="application\/pkcs7-signature"/,
     'protocol application/pkcs7-signature';
 like $r->{head}, qr/micalg="sha-256"/, 'micalg sha-256';
-foreach my $field ('From: Secure List <secure@lists.example.org>',
-    'To: alice@example.org', 'Subject: Test message',
-    'Message-ID: <plain@example.org>', 'MIME-Version: 1.0') {
+foreach my $field (
+    'From: Secure List <secure@lists.example.org>',
+    'To: alice@example.org',
+    'Subject: Test message',
+    'Message-ID: <plain@example.org>',
+    'MIME-Version: 1.0'
+) {
     like $r->{head}, qr/^\Q$field\E$/m, "field kept: $field";
 }
 is verify($r->{after}, $root_only, certsout => "$tmp/certs.pem"), $inner,
@@ -104,8 +122,9 @@ is scalar(() = slurp("$tmp/certs.pem") =~ /BEGIN CERTIFICATE/g), 2,
     'two certificates: the list and the intermediate, not the root';
 ok !$r->{signed}, 'then check_smime_signature: not the sender\'s';
 is $r->{protected}, 1, '... but protected';
-ok grep({/Could not extract certificate for alice\@example\.org/}
-        @{$r->{logs}}),
+ok
+    grep({ /Could not extract certificate for alice\@example\.org/ }
+    @{$r->{logs}}),
     '... as logged';
 
 # Signed by the list, from the list: check_smime_signature stores its
@@ -128,16 +147,18 @@ is slurp("$tmp/signer.pem"), pem_of($pki->{crt}{robot}),
 
 # Failures.
 foreach my $case (
-    ['wrong password' => [key_passwd => 'wrong'], qr/bad_password: /],
+    ['wrong password' => [key_passwd => 'wrong'],  qr/bad_password: /],
     ['no key pair'    => [context    => 'nokeys'], qr/file_unreadable: /],
     ['expired list certificate' => [context => 'oldlist'], qr/expired: /],
 ) {
     my ($name, $options, $reason) = @$case;
     my $r = sign(@$options);
-    is $r->{died},   undef, "$name: does not die";
-    is $r->{result}, undef, "$name: undef";
+    is $r->{died},   undef,        "$name: does not die";
+    is $r->{result}, undef,        "$name: undef";
     is $r->{after},  $r->{before}, "$name: message unchanged";
-    is scalar(grep {/Unable to S\/MIME sign message: $reason/} @{$r->{logs}}),
+    is
+        scalar(grep { /Unable to S\/MIME sign message: $reason/ }
+            @{$r->{logs}}),
         1, "$name: one log line with the reason";
 }
 
@@ -147,12 +168,13 @@ SKIP: {
     my $ours = sign(sender => 'secure@lists.example.org');
     my $orig = sign(sender => 'secure@lists.example.org', original => 1);
     is $orig->{result}, 'self', 'the original returns the message too';
-    my @heads = map { $_->{head} =~ s/boundary="[^"]+"/boundary=X/r }
-        ($ours, $orig);
+    my @heads =
+        map { $_->{head} =~ s/boundary="[^"]+"/boundary=X/r } ($ours, $orig);
     is $heads[0], $heads[1], 'same header as the original, but the boundary';
     is_deeply [@$ours{qw(signed protected)}], [@$orig{qw(signed protected)}],
         'same flags after check_smime_signature';
-    is verify($ours->{after}, $root_inter), verify($orig->{after}, $root_inter),
+    is verify($ours->{after}, $root_inter),
+        verify($orig->{after}, $root_inter),
         'same signed entity';
     is verify($orig->{after}, $root_only), undef,
         'the original does not carry the intermediate';
@@ -163,8 +185,8 @@ SKIP: {
     # Each checks what the other signed.
     foreach my $pair ([$ours, 'original'], [$orig, 'shim']) {
         my ($r, $by) = @$pair;
-        my $message = new_message($r->{after},
-            sender => 'secure@lists.example.org');
+        my $message =
+            new_message($r->{after}, sender => 'secure@lists.example.org');
         local $Conf::Conf{'cafile'} = $root_inter;
         my $result =
             $by eq 'original'

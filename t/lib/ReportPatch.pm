@@ -24,6 +24,6 @@ sub report {
 }
 
 CHECK { print STDERR report() unless $ENV{REPORT_PATCH_AT_END} }
-END { print STDERR report() if $ENV{REPORT_PATCH_AT_END} }
+END   { print STDERR report() if $ENV{REPORT_PATCH_AT_END} }
 
 1;

@@ -8,14 +8,14 @@ package SMIMETest;
 
 use strict;
 use warnings;
-use English qw(-no_match_vars);
-use Cwd qw(abs_path);
-use Exporter qw(import);
-use Fcntl qw(:flock);
+use English        qw(-no_match_vars);
+use Cwd            qw(abs_path);
+use Exporter       qw(import);
+use Fcntl          qw(:flock);
 use File::Basename qw(dirname);
-use File::Path qw(make_path remove_tree);
-use File::Temp qw();
-use Scalar::Util qw();
+use File::Path     qw(make_path remove_tree);
+use File::Temp     qw();
+use Scalar::Util   qw();
 use Test::More;
 
 our @EXPORT = qw(
@@ -25,7 +25,7 @@ our @EXPORT = qw(
     pem_of corpus_dir
 );
 
-our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
 our $SYMPA_LIB = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
 
 # The shim first, as PERL5OPT=-MSympa::SMIME::Shim loads it, then Sympa's
@@ -66,7 +66,7 @@ sub spurt {
 
 sub openssl {
     my @args = @_;
-    my $pid = fork // die "fork: $ERRNO";
+    my $pid  = fork // die "fork: $ERRNO";
     unless ($pid) {
         open STDERR, '>', '/dev/null' unless $ENV{TEST_VERBOSE};
         open STDOUT, '>', '/dev/null';
@@ -83,10 +83,11 @@ sub openssl_out {
     my @args  = @_;
     my $dir   = File::Temp->newdir(DIR => $TMP);
     my $in    = spurt("$dir/in", $input // '');
-    my $rc    = system
-        sprintf('openssl %s <%s >%s/out 2>%s',
-        join(' ', map {"'$_'"} @args),
-        $in, $dir, $ENV{TEST_VERBOSE} ? '&2' : '/dev/null');
+    my $rc    = system sprintf(
+        'openssl %s <%s >%s/out 2>%s',
+        join(' ', map { "'$_'" } @args),
+        $in, $dir, $ENV{TEST_VERBOSE} ? '&2' : '/dev/null'
+    );
     return undef if $rc;
     return slurp("$dir/out");
 }
@@ -159,65 +160,76 @@ my $ORG = '/C=FR/O=Test Org';
 # name => [issuer, key type, subject, extensions, dates]
 my %LEAVES = (
     rousse => [
-        'ca', 'rsa',
+        'ca',
+        'rsa',
         '/O=sympa developpers/OU=unit testing/CN=Guillaume Rousse'
             . '/emailAddress=Guillaume.Rousse@sympa.org',
         'plain'
     ],
-    alice =>
-        ['ca', 'rsa', "$ORG/CN=Alice User/emailAddress=Alice\@Example.org",
-        'both'],
-    bob => ['ca', 'rsa', "$ORG/CN=Bob User/emailAddress=bob\@example.org",
-        'both'],
+    alice => [
+        'ca',                                                 'rsa',
+        "$ORG/CN=Alice User/emailAddress=Alice\@Example.org", 'both'
+    ],
+    bob => [
+        'ca',                                             'rsa',
+        "$ORG/CN=Bob User/emailAddress=bob\@example.org", 'both'
+    ],
     sigonly => [
-        'ca', 'rsa', "$ORG/CN=Sign Only/emailAddress=sigonly\@example.org",
-        'sign'
+        'ca',                                                  'rsa',
+        "$ORG/CN=Sign Only/emailAddress=sigonly\@example.org", 'sign'
     ],
     enconly => [
-        'ca', 'rsa', "$ORG/CN=Enc Only/emailAddress=enconly\@example.org",
-        'enc'
+        'ca',                                                 'rsa',
+        "$ORG/CN=Enc Only/emailAddress=enconly\@example.org", 'enc'
     ],
     nonrep => [
-        'ca', 'rsa', "$ORG/CN=Non Repudiation/emailAddress=nonrep\@example.org",
-        'nonrep'
+        'ca',                                                       'rsa',
+        "$ORG/CN=Non Repudiation/emailAddress=nonrep\@example.org", 'nonrep'
     ],
     noku =>
         ['ca', 'rsa', "$ORG/CN=No KU/emailAddress=noku\@example.org", 'noku'],
     noext => [
-        'ca', 'rsa', "$ORG/CN=No Extensions/emailAddress=noext\@example.org",
-        undef
+        'ca',                                                    'rsa',
+        "$ORG/CN=No Extensions/emailAddress=noext\@example.org", undef
     ],
     ec => ['ca', 'ec', "$ORG/CN=EC User/emailAddress=ec\@example.org", 'ec'],
     expired => [
-        'ca', 'rsa', "$ORG/CN=Expired/emailAddress=expired\@example.org",
-        'both', ['20200101000000Z', '20210101000000Z']
+        'ca',                                                'rsa',
+        "$ORG/CN=Expired/emailAddress=expired\@example.org", 'both',
+        ['20200101000000Z', '20210101000000Z']
     ],
     future => [
-        'ca', 'rsa', "$ORG/CN=Future/emailAddress=future\@example.org",
-        'both', ['20400101000000Z', '20410101000000Z']
+        'ca',                                              'rsa',
+        "$ORG/CN=Future/emailAddress=future\@example.org", 'both',
+        ['20400101000000Z', '20410101000000Z']
     ],
     untrusted => [
-        'other', 'rsa',
+        'other',                                                 'rsa',
         "$ORG/CN=Untrusted/emailAddress=untrusted\@example.org", 'both'
     ],
     chained => [
-        'inter', 'rsa', "$ORG/CN=Chained/emailAddress=chained\@example.org",
-        'both'
+        'inter',                                             'rsa',
+        "$ORG/CN=Chained/emailAddress=chained\@example.org", 'both'
     ],
     multi => [
-        'ca', 'rsa',
+        'ca',
+        'rsa',
         "$ORG/CN=Multi/emailAddress=multi\@example.org"
             . '/emailAddress=Multi@Example.org',
         'multi'
     ],
     uni => [
-        'ca', 'rsa',
+        'ca',
+        'rsa',
         "/C=FR/OU=D\x{e9}pt+O=Universit\x{e9}, Test/CN=Zo\x{eb} \"Z\" \x{dc}nicode"
             . '/emailAddress=zoe@example.org',
-        'both', undef, ['-utf8', '-multivalue-rdn']
+        'both',
+        undef,
+        ['-utf8', '-multivalue-rdn']
     ],
     attrs => [
-        'ca', 'rsa',
+        'ca',
+        'rsa',
         '/DC=org/DC=example/C=FR/ST=Ile-de-France/L=Paris/street=1 rue X'
             . '/postalCode=75001/O=Org, Inc./OU=Unit A/OU=Unit B/title=Dr'
             . '/GN=Jean/SN=Dupont/serialNumber=12345/UID=jdupont'
@@ -225,24 +237,24 @@ my %LEAVES = (
         'attrs'
     ],
     serverauth => [
-        'ca', 'rsa', "$ORG/CN=Server/emailAddress=server\@example.org",
-        'serverauth'
+        'ca',                                              'rsa',
+        "$ORG/CN=Server/emailAddress=server\@example.org", 'serverauth'
     ],
     # List and robot keys.
     secure => [
-        'inter', 'rsa',
+        'inter',                                                      'rsa',
         "$ORG/CN=Secure List/emailAddress=secure\@lists.example.org", 'both'
     ],
     split_sign => [
-        'ca', 'rsa',
+        'ca',                                                       'rsa',
         "$ORG/CN=Split List/emailAddress=split\@lists.example.org", 'sign'
     ],
     split_enc => [
-        'ca', 'rsa',
+        'ca',                                                       'rsa',
         "$ORG/CN=Split List/emailAddress=split\@lists.example.org", 'enc'
     ],
     robot => [
-        'ca', 'rsa',
+        'ca',                                                        'rsa',
         "$ORG/CN=Sympa Robot/emailAddress=sympa\@lists.example.org", 'both'
     ],
 );
@@ -253,7 +265,7 @@ my %CAS = (
         '/O=sympa developpers/OU=unit testing/CN=Test CA'
             . '/emailAddress=test@sympa.org'
     ],
-    inter => ['ca', "$ORG/CN=Test Intermediate CA"],
+    inter => ['ca',  "$ORG/CN=Test Intermediate CA"],
     other => [undef, '/C=FR/O=Other Org/CN=Other CA'],
 );
 
@@ -283,17 +295,18 @@ sub pki {
 sub _make_pki {
     my $dir = shift;
     make_path($dir);
-    spurt("$dir/ext.cnf", $EXTENSIONS);
-    spurt("$dir/ca.cnf",  $CA_CONFIG);
+    spurt("$dir/ext.cnf",   $EXTENSIONS);
+    spurt("$dir/ca.cnf",    $CA_CONFIG);
     spurt("$dir/index.txt", '');
     spurt("$dir/serial",    "1000\n");
 
     my $serial = 100;
-    my $make = sub {
+    my $make   = sub {
         my ($name, $issuer, $type, $subject, $ext, $dates, $req_args) = @_;
         my $key = "$dir/$name.key";
         if ($type eq 'ec') {
-            openssl(qw(genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256),
+            openssl(
+                qw(genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256),
                 '-out', $key);
         } else {
             openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048),
@@ -302,7 +315,8 @@ sub _make_pki {
         utf8::encode($subject);
         openssl('req', '-new', '-key', $key, '-subj', $subject, '-out',
             "$dir/$name.csr", @{$req_args || []});
-        my @ext = $ext ? ('-extfile', "$dir/ext.cnf", '-extensions', $ext) : ();
+        my @ext =
+            $ext ? ('-extfile', "$dir/ext.cnf", '-extensions', $ext) : ();
         if ($dates) {
             openssl(
                 'ca',          '-batch',
@@ -318,18 +332,21 @@ sub _make_pki {
             );
         } elsif ($issuer) {
             openssl(
-                'x509',     '-req',
-                '-in',      "$dir/$name.csr",
-                '-CA',      "$dir/$issuer.crt",
-                '-CAkey',   "$dir/$issuer.key",
+                'x509',        '-req',
+                '-in',         "$dir/$name.csr",
+                '-CA',         "$dir/$issuer.crt",
+                '-CAkey',      "$dir/$issuer.key",
                 '-set_serial', $serial++,
-                '-days',    3650,
-                '-out',     "$dir/$name.crt",
+                '-days',       3650,
+                '-out',        "$dir/$name.crt",
                 @ext
             );
         } else {
-            openssl('x509', '-req', '-in', "$dir/$name.csr", '-signkey', $key,
-                '-days', 7300, '-out', "$dir/$name.crt", @ext);
+            openssl(
+                'x509',     '-req',           '-in',   "$dir/$name.csr",
+                '-signkey', $key,             '-days', 7300,
+                '-out',     "$dir/$name.crt", @ext
+            );
         }
         # Normalize to what "openssl x509" writes.
         openssl('x509', '-in', "$dir/$name.crt", '-out', "$dir/$name.crt");
@@ -359,11 +376,15 @@ sub _make_pki {
     openssl('rehash', "$dir/capath");
 
     # The secure list: leaf then intermediate, key under password.
-    spurt("$dir/secure.chain.pem",
-        slurp("$dir/secure.crt"), slurp("$dir/inter.crt"));
+    spurt("$dir/secure.chain.pem", slurp("$dir/secure.crt"),
+        slurp("$dir/inter.crt"));
     foreach my $name (qw(secure split_sign split_enc)) {
-        openssl('pkey', '-in', "$dir/$name.key", '-aes256', '-passout',
-            "pass:$PASSWORD", '-out', "$dir/$name.key.enc");
+        openssl(
+            'pkey',           '-in',
+            "$dir/$name.key", '-aes256',
+            '-passout',       "pass:$PASSWORD",
+            '-out',           "$dir/$name.key.enc"
+        );
     }
 }
 
@@ -381,20 +402,30 @@ sub sympa_home {
 
     # secure: combined key pair under password, with its intermediate.
     make_path("$home/list_data/secure");
-    spurt("$home/list_data/secure/cert.pem",
-        slurp("$pki->{dir}/secure.chain.pem"));
-    spurt("$home/list_data/secure/private_key",
-        slurp("$pki->{dir}/secure.key.enc"));
+    spurt(
+        "$home/list_data/secure/cert.pem",
+        slurp("$pki->{dir}/secure.chain.pem")
+    );
+    spurt(
+        "$home/list_data/secure/private_key",
+        slurp("$pki->{dir}/secure.key.enc")
+    );
     # split: one pair for signing, one for encryption.
     make_path("$home/list_data/split");
-    spurt("$home/list_data/split/cert.pem.sign",
-        slurp($pki->{crt}{split_sign}));
-    spurt("$home/list_data/split/private_key.sign",
-        slurp("$pki->{dir}/split_sign.key.enc"));
+    spurt(
+        "$home/list_data/split/cert.pem.sign",
+        slurp($pki->{crt}{split_sign})
+    );
+    spurt(
+        "$home/list_data/split/private_key.sign",
+        slurp("$pki->{dir}/split_sign.key.enc")
+    );
     spurt("$home/list_data/split/cert.pem.enc",
         slurp($pki->{crt}{split_enc}));
-    spurt("$home/list_data/split/private_key.enc",
-        slurp("$pki->{dir}/split_enc.key.enc"));
+    spurt(
+        "$home/list_data/split/private_key.enc",
+        slurp("$pki->{dir}/split_enc.key.enc")
+    );
 
     %Conf::Conf = (
         home           => "$home",
@@ -468,14 +499,19 @@ sub sign_entity {
     my %options = @_;
     my $pki     = pki();
     my $signed  = openssl_out(
-        $options{entity} // $ENTITY, 'cms', '-sign',
-        '-signer', $pki->{crt}{$signer},
-        '-inkey',  $pki->{key}{$signer},
+        $options{entity} // $ENTITY,
+        'cms',
+        '-sign',
+        '-signer',
+        $pki->{crt}{$signer},
+        '-inkey',
+        $pki->{key}{$signer},
         ($options{certfile} ? ('-certfile', $options{certfile}) : ()),
         @{$options{args} || []}
     ) // die "openssl cms -sign failed\n";
     # As Sympa gets it from the MTA: LF line ends (crlf => 1: CRLF).
-    my $message = ($options{header} // sprintf($HEADER, ++$counter)) . $signed;
+    my $message =
+        ($options{header} // sprintf($HEADER, ++$counter)) . $signed;
     $message =~ s/\r\n/\n/g;
     $message =~ s/\n/\r\n/g if $options{crlf};
     return $message;
@@ -487,7 +523,8 @@ sub encrypt_entity {
     my %options    = @_;
     my $pki        = pki();
     my $encrypted  = openssl_out(
-        $options{entity} // $ENTITY, 'cms', '-encrypt',
+        $options{entity} // $ENTITY,
+        'cms', '-encrypt',
         @{$options{args} || ['-aes128']},
         map { $pki->{crt}{$_} // $_ } @$recipients
     ) // die "openssl cms -encrypt failed\n";
@@ -509,7 +546,8 @@ sub has_method {
     };
     my $error = $EVAL_ERROR;
     # Invalid params means the method exists.
-    $ok ||= Scalar::Util::blessed($error)
+    $ok ||=
+           Scalar::Util::blessed($error)
         && $error->can('code')
         && $error->code != -32601;
     return $methods{$method} = $ok ? 1 : 0;
@@ -517,7 +555,7 @@ sub has_method {
 
 sub sidecar_ready {
     my @needed = @_;
-    my $ok = eval {
+    my $ok     = eval {
         require Sympa::SMIME::Sidecar;
         Sympa::SMIME::Sidecar->instance->call('service.version', {});
         1;
@@ -545,7 +583,7 @@ sub with_originals {
         *{$name} = $Sympa::SMIME::Shim::ORIGINAL{$name};
     }
     my @result = eval { $code->() };
-    my $error = $EVAL_ERROR;
+    my $error  = $EVAL_ERROR;
     *{$_} = $saved{$_} foreach keys %saved;
     die $error if $error;
     return wantarray ? @result : $result[0];
@@ -580,7 +618,8 @@ sub clear_logs { @LOGS = () }
 sub files_in {
     my $dir = shift;
     opendir my $dh, $dir or die "$dir: $ERRNO";
-    my %files = map { ($_ => slurp("$dir/$_")) } grep { -f "$dir/$_" } readdir $dh;
+    my %files =
+        map { ($_ => slurp("$dir/$_")) } grep { -f "$dir/$_" } readdir $dh;
     closedir $dh;
     return \%files;
 }

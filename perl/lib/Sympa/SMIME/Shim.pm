@@ -12,7 +12,7 @@ package Sympa::SMIME::Shim;
 
 use strict;
 use warnings;
-use English qw(-no_match_vars);
+use English      qw(-no_match_vars);
 use Scalar::Util qw();
 
 our $VERSION = '0.1.0';
@@ -29,7 +29,8 @@ my %PATCH = (
         smime_encrypt         => \&smime_encrypt,
         smime_sign            => \&smime_sign,
     ],
-    'Sympa/Tools/SMIME.pm' => ['Sympa::Tools::SMIME', parse_cert => \&parse_cert],
+    'Sympa/Tools/SMIME.pm' =>
+        ['Sympa::Tools::SMIME', parse_cert => \&parse_cert],
 );
 
 my $log;        # Sympa::Log, once a Sympa module is there.
@@ -96,7 +97,7 @@ sub _call {
 
     my $result = eval {
         require Sympa::SMIME::Sidecar;
-        foreach my $name (grep {/_b64\z/} keys %params) {
+        foreach my $name (grep { /_b64\z/ } keys %params) {
             $params{$name} =
                 Sympa::SMIME::Sidecar::encode_bytes($params{$name});
         }
@@ -106,7 +107,8 @@ sub _call {
 
     my $error = $EVAL_ERROR;
     return (undef, "$error")
-        if Scalar::Util::blessed($error) and $error->can('reason');
+        if Scalar::Util::blessed($error)
+        and $error->can('reason');
     $error = 'no result' unless defined $error and length $error;
     $error =~ s/\s+\z//;
     return (undef, "internal: $error");
@@ -185,8 +187,9 @@ sub smime_decrypt {
     my ($result, $error) = _call(
         'smime.decrypt',
         message_b64 => $self->as_string,
-        keys =>
-            [map { {cert => $certs->[$_], key => $keys->[$_]} } 0 .. $#$certs],
+        keys        => [
+            map { {cert => $certs->[$_], key => $keys->[$_]} } 0 .. $#$certs
+        ],
         _conf('key_passwd'),
     );
     unless ($result) {
@@ -194,8 +197,11 @@ sub smime_decrypt {
         $self->{'protected'} = 1;
         return undef;
     }
-    $log->syslog('debug', 'Decrypted with certificate %s (%s)',
-        $result->{cert}, $result->{content_encryption});
+    $log->syslog(
+        'debug',
+        'Decrypted with %s (%s)',
+        @$result{qw(cert content_encryption)}
+    );
 
     my $msg_string = _decode($result->{entity_b64});
     my $parser     = _parser();
@@ -215,7 +221,8 @@ sub smime_decrypt {
     # multipart
     $head->delete('Content-Disposition')
         if $self->get_header('Content-Disposition');
-    if (Sympa::Tools::Data::smart_eq(
+    if (
+        Sympa::Tools::Data::smart_eq(
             $head->mime_attr('Content-Type'),
             qr/multipart/i
         )
@@ -277,8 +284,8 @@ sub smime_encrypt {
         'smime.encrypt',
         entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
         recipients => [{path => $certfile}],
-        map  { ($_ => $config->{$_}) }
-        grep { defined $config->{$_} } qw(cipher key_transport)
+        map      { ($_ => $config->{$_}) }
+            grep { defined $config->{$_} } qw(cipher key_transport)
     );
     unless ($result) {
         $log->syslog('err', 'Unable to encrypt message to %s: %s',
@@ -321,8 +328,11 @@ sub smime_sign {
 
     my ($certfile, $keyfile) = Sympa::Tools::SMIME::find_keys($list, 'sign');
     unless ($certfile) {
-        $log->syslog('err', 'Unable to S/MIME sign message: %s',
-            'file_unreadable: no certificate and private key');
+        $log->syslog(
+            'err',
+            'Unable to S/MIME sign message: %s',
+            'file_unreadable: no key pair'
+        );
         return undef;
     }
 
@@ -487,7 +497,7 @@ sub parse_cert {
     }
 
     my @emails =
-        map  { Sympa::Tools::Text::canonic_email($_) }
+        map { Sympa::Tools::Text::canonic_email($_) }
         grep { Sympa::Tools::Text::valid_email($_) } @{$cert->{emails} || []};
     return {
         subject  => $cert->{subject},
