@@ -16,6 +16,8 @@ public final class Registry {
         .add("service.stats", service::stats)
         .add("service.echo", service::echo)
         .add("smime.sign", new SignMethod(keys))
+        .add("smime.decrypt", new DecryptMethod(keys)::handle)
+        .add("smime.encrypt", new EncryptMethod(keys)::handle)
         .build();
   }
 }
