@@ -165,6 +165,9 @@ foreach my $case (
 SKIP: {
     skip 'Crypt::SMIME hidden or missing', 1 unless xs_available();
 
+    # With the intermediate in cafile, 6.2.70's check after signing passes
+    # too.
+    local $Conf::Conf{'cafile'} = $root_inter;
     my $ours = sign(sender => 'secure@lists.example.org');
     my $orig = sign(sender => 'secure@lists.example.org', original => 1);
     is $orig->{result}, 'self', 'the original returns the message too';
@@ -178,6 +181,12 @@ SKIP: {
         'same signed entity';
     is verify($orig->{after}, $root_only), undef,
         'the original does not carry the intermediate';
+    {
+        local $Conf::Conf{'cafile'} = $root_only;
+        is sign(sender => 'secure@lists.example.org', original => 1)
+            ->{signed}, undef,
+            '... so with the root alone in cafile its own check fails';
+    }
 
     is sign(context => 'oldlist', original => 1)->{result}, 'self',
         'the original signs with an expired certificate';
