@@ -89,10 +89,12 @@ sub _patch {
     }
 }
 
-# Calls the sidecar.  Members ending in "_b64" are given as bytes.
+# Calls the sidecar.  Members ending in "_b64" are bytes, in the parameters
+# as in the result; @needed members must be in the result.
 # Returns the result, or undef and the failure as "reason: detail".
 sub _call {
     my $method = shift;
+    my $needed = shift;
     my %params = @_;
 
     my $result = eval {
@@ -101,7 +103,17 @@ sub _call {
             $params{$name} =
                 Sympa::SMIME::Sidecar::encode_bytes($params{$name});
         }
-        Sympa::SMIME::Sidecar->instance->call($method, {%params});
+        my $result =
+            Sympa::SMIME::Sidecar->instance->call($method, {%params});
+        foreach my $name (@$needed) {
+            die "no $name in the answer to $method\n"
+                unless defined $result->{$name};
+        }
+        foreach my $name (grep { /_b64\z/ } keys %$result) {
+            $result->{$name} =
+                Sympa::SMIME::Sidecar::decode_bytes($result->{$name});
+        }
+        $result;
     };
     return $result if ref $result eq 'HASH';
 
@@ -112,10 +124,6 @@ sub _call {
     $error = 'no result' unless defined $error and length $error;
     $error =~ s/\s+\z//;
     return (undef, "internal: $error");
-}
-
-sub _decode {
-    return Sympa::SMIME::Sidecar::decode_bytes(shift);
 }
 
 # $Conf::Conf{$name}, when it is set and not empty.
@@ -186,6 +194,7 @@ sub smime_decrypt {
 
     my ($result, $error) = _call(
         'smime.decrypt',
+        ['entity_b64'],
         message_b64 => $self->as_string,
         keys        => [
             map { {cert => $certs->[$_], key => $keys->[$_]} } 0 .. $#$certs
@@ -203,7 +212,7 @@ sub smime_decrypt {
         @$result{qw(cert content_encryption)}
     );
 
-    my $msg_string = _decode($result->{entity_b64});
+    my $msg_string = $result->{entity_b64};
     my $parser     = _parser();
     $parser->tmp_to_core(1);
     my $entity = $parser->parse_data($msg_string);
@@ -281,7 +290,7 @@ sub smime_encrypt {
         eval { require Sympa::SMIME::Sidecar; Sympa::SMIME::Sidecar->config }
         || {};
     my ($result, $error) = _call(
-        'smime.encrypt',
+        'smime.encrypt', ['message_b64'],
         entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
         recipients => [{path => $certfile}],
         map      { ($_ => $config->{$_}) }
@@ -292,7 +301,7 @@ sub smime_encrypt {
             $email, $error);
         return undef;
     }
-    my $msg_string = _decode($result->{message_b64});
+    my $msg_string = $result->{message_b64};
 
     my $entity = _parser()->parse_data($msg_string);
     unless ($entity) {
@@ -345,7 +354,7 @@ sub smime_sign {
     }
 
     my ($result, $error) = _call(
-        'smime.sign',
+        'smime.sign', ['message_b64'],
         entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
         cert       => $certfile,
         key        => $keyfile,
@@ -355,7 +364,7 @@ sub smime_sign {
         $log->syslog('err', 'Unable to S/MIME sign message: %s', $error);
         return undef;
     }
-    my $msg_string = _decode($result->{message_b64});
+    my $msg_string = $result->{message_b64};
 
     my $signed_msg = _parser()->parse_data($msg_string);
     unless ($signed_msg) {
@@ -398,7 +407,7 @@ sub check_smime_signature {
     my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
 
     my ($result, $error) = _call(
-        'smime.verify',
+        'smime.verify', ['valid'],
         message_b64 => $self->as_string,
         _conf('cafile', 'capath'),
     );
@@ -490,7 +499,11 @@ sub parse_cert {
         unless defined $pem
         and $pem =~ /^-----BEGIN (?:X509 )?CERTIFICATE-----/m;
 
-    my ($cert, $error) = _call('x509.parse', pem => $pem);
+    my ($cert, $error) = _call(
+        'x509.parse',
+        [qw(subject issuer notAfter purpose)],
+        pem => $pem
+    );
     unless ($cert) {
         $log->syslog('debug', 'Unable to parse certificate: %s', $error);
         return undef;
