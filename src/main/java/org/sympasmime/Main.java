@@ -1,6 +1,5 @@
 package org.sympasmime;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
@@ -48,8 +47,8 @@ public final class Main {
     int workers = Integer.getInteger("sympa.smime.workers",
         Math.max(2, Runtime.getRuntime().availableProcessors()));
     int maxLine = Integer.getInteger("sympa.smime.maxLineBytes", DEFAULT_MAX_LINE_BYTES);
-    Server server = new Server(Registry.build(keys, stats), new ObjectMapper(), maxLine, workers,
-        log, stats);
+    Server server = new Server(Registry.build(keys, stats), Server.jsonFor(maxLine), maxLine,
+        workers, log, stats);
     server.serve(System.in, protocolOut);
     return 0;
   }

@@ -1,6 +1,8 @@
 package org.sympasmime.rpc;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -42,6 +44,18 @@ public final class Server {
     this.workers = workers;
     this.log = log;
     this.stats = stats;
+  }
+
+  /**
+   * The JSON mapper for a given line limit. Jackson caps strings at 20 MB by default; a message
+   * as large as a request line may be must pass, and the line limit is what bounds memory.
+   */
+  public static ObjectMapper jsonFor(int maxLineBytes) {
+    JsonFactory factory = JsonFactory.builder()
+        .streamReadConstraints(
+            StreamReadConstraints.builder().maxStringLength(maxLineBytes).build())
+        .build();
+    return new ObjectMapper(factory);
   }
 
   /** Serves until {@code in} ends; returns once every answer has been written. */

@@ -23,7 +23,7 @@ import org.sympasmime.pki.KeyMaterial;
 
 /** The JSON-RPC layer with the real method table, in process: framing and error answers. */
 class ServerProtocolTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Server.jsonFor(64 << 20);
 
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
 
@@ -223,5 +223,19 @@ class ServerProtocolTest {
       assertEquals(null, byId.put(a.path("id").asInt(), a), "id answered twice: " + a);
     }
     return byId;
+  }
+
+  @Test
+  void aMessageLargerThanJacksonsDefaultStringLimitRoundTrips() throws Exception {
+    byte[] data = new byte[24 << 20]; // base64: 32 MiB, over Jackson's 20 MB default
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i * 31);
+    }
+    List<JsonNode> answers =
+        serve(echo(1, data).getBytes(StandardCharsets.UTF_8), 64 << 20);
+    assertEquals(1, answers.size());
+    assertArrayEquals(data,
+        Base64.getDecoder().decode(answers.get(0).path("result").path("data_b64").asText()),
+        answers.get(0).toString().substring(0, Math.min(300, answers.get(0).toString().length())));
   }
 }

@@ -1,0 +1,300 @@
+# -*- indent-tabs-mode: nil; -*-
+# vim:ft=perl:et:sw=4
+
+# sympa-smime - S/MIME for Sympa on Bouncy Castle
+#
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 2 of the License, or
+# (at your option) any later version.
+
+package Sympa::SMIME::Config;
+
+use strict;
+use warnings;
+use Carp           qw();
+use Cwd            qw();
+use File::Basename qw();
+use File::Spec;
+
+our $VERSION = '0.1.0';
+
+use constant DEFAULT_CONFIG_FILE => '/etc/sympa/sympa-smime.conf';
+use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
+
+# The order matters: it is the order of the documentation and of
+# Sympa::SMIME::Sidecar->config->{sources}.
+my @KEYS = qw(jar java java_opts timeout cipher key_transport);
+
+my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
+
+my %DEFAULT = (
+    java          => 'java',
+    java_opts     => '',
+    timeout       => 60,
+    cipher        => 'aes-128-cbc',
+    key_transport => 'rsa-pkcs1',
+);
+
+# What the sidecar implements (docs/protocol.md).  A value outside these is
+# still passed on, so that the sidecar refuses it loudly instead of us
+# silently picking something else, but the administrator is told early.
+my %KNOWN = (
+    cipher => {
+        map { $_ => 1 }
+            qw(aes-128-cbc aes-192-cbc aes-256-cbc aes-128-gcm aes-256-gcm)
+    },
+    key_transport => {map { $_ => 1 } qw(rsa-pkcs1 rsa-oaep rsa-oaep-sha256)},
+);
+
+# Sympa daemons read the settings on every call; warn about a given problem
+# once per process, not once per message.
+my %warned;
+
+my $cache_key;
+my $cached;
+
+sub keys_in_order { return @KEYS }
+
+sub env_name { return $ENV_NAME{$_[1]} }
+
+# The jar that comes with this checkout: .../perl/lib/Sympa/SMIME/Config.pm
+# lives four levels below the repository root.
+sub repo_jar {
+    my $module = Cwd::abs_path(__FILE__);
+    return undef unless defined $module;
+    my $dir = File::Basename::dirname($module);
+    return File::Spec->catfile($dir, (File::Spec->updir) x 4,
+        'target', 'sympa-smime.jar');
+}
+
+sub default_jar {
+    my @candidates = grep {defined} (repo_jar(), INSTALLED_JAR);
+    foreach my $jar (@candidates) {
+        return _clean_path($jar) if -f $jar;
+    }
+    # Nothing installed: name the path a package would install, so that the
+    # "jar not found" message points to something an administrator knows.
+    return INSTALLED_JAR;
+}
+
+sub config_file {
+    my $file = $ENV{SYMPA_SMIME_CONFIG};
+    return (defined $file and length $file) ? $file : DEFAULT_CONFIG_FILE;
+}
+
+sub load {
+    my $class = shift;
+
+    my $file = config_file();
+    my @stat = stat $file;
+    # The settings are read on every call (the shim asks for the cipher on
+    # each encryption), so keep the parsed file while neither the
+    # environment nor the file changes.
+    my $key = join "\0", $file, (@stat ? @stat[7, 9] : ('-', '-')),
+        map { defined $ENV{$_} ? "=$ENV{$_}" : '-' }
+        map { $ENV_NAME{$_} } @KEYS;
+    unless (defined $cache_key and $cache_key eq $key) {
+        $cached    = _build($file);
+        $cache_key = $key;
+    }
+    return {%$cached, sources => {%{$cached->{sources}}}};
+}
+
+sub _build {
+    my $file = shift;
+
+    my $from_file = _read_file($file);
+    my %conf      = (config_file => $file);
+    my %sources;
+    foreach my $key (@KEYS) {
+        my $env = $ENV{$ENV_NAME{$key}};
+        if (defined $env and length $env) {
+            ($conf{$key}, $sources{$key}) = ($env, 'env');
+        } elsif (defined $from_file->{$key}) {
+            ($conf{$key}, $sources{$key}) = ($from_file->{$key}, 'file');
+        } else {
+            ($conf{$key}, $sources{$key}) = (
+                ($key eq 'jar' ? default_jar() : $DEFAULT{$key}), 'default'
+            );
+        }
+    }
+    $conf{sources} = \%sources;
+
+    unless ($conf{timeout} =~ /\A\s*(\d+(?:\.\d*)?|\.\d+)\s*\z/ and $1 > 0) {
+        _warn_once(
+            "timeout:$conf{timeout}",
+            'sympa-smime: timeout "%s" (%s) is not a positive number of seconds; using %s',
+            $conf{timeout},
+            $sources{timeout},
+            $DEFAULT{timeout}
+        );
+        $conf{timeout}    = $DEFAULT{timeout};
+        $sources{timeout} = 'default';
+    }
+    $conf{timeout} += 0;
+
+    foreach my $key (qw(cipher key_transport)) {
+        $conf{$key} = lc $conf{$key};
+        next if $KNOWN{$key}{$conf{$key}};
+        _warn_once(
+            "$key:$conf{$key}",
+            'sympa-smime: %s "%s" (%s) is not one the sidecar knows (%s); it will refuse to encrypt',
+            $key,
+            $conf{$key},
+            $sources{$key},
+            join(', ', sort keys %{$KNOWN{$key}})
+        );
+    }
+
+    return \%conf;
+}
+
+sub _read_file {
+    my $file = shift;
+
+    my $fh;
+    unless (open $fh, '<', $file) {
+        # The default file is optional; one named explicitly is not.
+        _warn_once("open:$file", 'sympa-smime: cannot read %s: %s', $file, $!)
+            if defined $ENV{SYMPA_SMIME_CONFIG}
+            and length $ENV{SYMPA_SMIME_CONFIG};
+        return {};
+    }
+    my %values;
+    my %known = map { $_ => 1 } @KEYS;
+    while (my $line = <$fh>) {
+        $line =~ s/\r?\n\z//;
+        next if $line =~ /\A\s*(?:#|\z)/;
+        unless ($line =~ /\A\s*([A-Za-z_][\w.-]*)\s*=\s*(.*?)\s*\z/) {
+            _warn_once("syntax:$file:$.",
+                'sympa-smime: %s line %d is not "key = value"; ignored',
+                $file, $.);
+            next;
+        }
+        my ($key, $value) = (lc $1, $2);
+        unless ($known{$key}) {
+            _warn_once(
+                "key:$file:$key",
+                'sympa-smime: unknown setting "%s" in %s; ignored (known: %s)',
+                $key,
+                $file,
+                join(', ', @KEYS)
+            );
+            next;
+        }
+        $values{$key} = $value if length $value;
+    }
+    close $fh;
+    return \%values;
+}
+
+sub _clean_path {
+    my $path = shift;
+    my $abs  = Cwd::abs_path($path);
+    return defined $abs ? $abs : $path;
+}
+
+sub _warn_once {
+    my ($id, $format, @args) = @_;
+    return if $warned{$id}++;
+    log_message('err', $format, @args);
+}
+
+# Sympa's log when running inside Sympa, stderr otherwise.  Shared with
+# Sympa::SMIME::Sidecar so that both end up in the same place.
+sub log_message {
+    my ($level, $format, @args) = @_;
+
+    if (Sympa::Log->can('instance')) {
+        Sympa::Log->instance->syslog($level, $format, @args);
+    } else {
+        my $message = sprintf $format, @args;
+        warn "$message\n";
+    }
+    return;
+}
+
+1;
+__END__
+
+=encoding utf-8
+
+=head1 NAME
+
+Sympa::SMIME::Config - Settings of the sympa-smime sidecar
+
+=head1 SYNOPSIS
+
+  use Sympa::SMIME::Config;
+  my $conf = Sympa::SMIME::Config->load;
+  printf "%s -jar %s (timeout %s s)\n", @{$conf}{qw(java jar timeout)};
+
+=head1 DESCRIPTION
+
+Reads the settings of the sympa-smime sidecar from the environment, then from
+a configuration file, then falls back to defaults.  Each setting is taken
+from the first of these that sets it.  See F<docs/configuration.md> for the
+meaning of each setting.
+
+=head1 FUNCTIONS
+
+=over
+
+=item load ( )
+
+Class method.  Returns a new hashref with the keys C<jar>, C<java>,
+C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<config_file> (the
+file that was looked at) and C<sources> (a hashref telling, for each
+setting, C<env>, C<file> or C<default>).
+
+The result is cached while neither the environment variables nor the file
+(size and modification time) change, so calling it for every message is
+cheap.
+
+Problems (unknown key, bad line, timeout that is not a positive number,
+unknown cipher) are logged once per process: through
+C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
+C<warn> otherwise.
+
+=item config_file ( )
+
+The configuration file: C<$ENV{SYMPA_SMIME_CONFIG}> or
+F</etc/sympa/sympa-smime.conf>.
+
+=item default_jar ( )
+
+The first existing of F<target/sympa-smime.jar> in the repository this
+module lives in, and F</usr/share/sympa-smime/sympa-smime.jar>; the latter
+when none exists.
+
+=item keys_in_order ( ), env_name ( $key )
+
+The setting names, and the environment variable of one of them.
+
+=item log_message ( $level, $format, @args )
+
+Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
+
+=back
+
+=head1 CONFIGURATION
+
+  # /etc/sympa/sympa-smime.conf
+  jar           = /usr/share/sympa-smime/sympa-smime.jar
+  java          = /usr/lib/jvm/java-17-openjdk-amd64/bin/java
+  java_opts     = -Xmx256m -XX:+UseSerialGC
+  timeout       = 60
+  cipher        = aes-128-cbc
+  key_transport = rsa-pkcs1
+
+Lines are C<key = value>; lines starting with C<#> and blank lines are
+ignored.  Environment variables C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>,
+C<SYMPA_SMIME_JAVA_OPTS>, C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>
+and C<SYMPA_SMIME_KEY_TRANSPORT> take precedence over the file.
+
+=head1 SEE ALSO
+
+L<Sympa::SMIME::Sidecar>
+
+=cut

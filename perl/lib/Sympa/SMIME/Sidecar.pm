@@ -1,0 +1,997 @@
+# -*- indent-tabs-mode: nil; -*-
+# vim:ft=perl:et:sw=4
+
+# sympa-smime - S/MIME for Sympa on Bouncy Castle
+#
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 2 of the License, or
+# (at your option) any later version.
+
+package Sympa::SMIME::Sidecar;
+
+use strict;
+use warnings;
+use Carp  qw();
+use Errno qw();
+use IO::Handle;
+use IO::Select;
+use IPC::Open3       qw();
+use MIME::Base64     qw();
+use POSIX            qw();
+use Scalar::Util     qw();
+use Symbol           qw();
+use Text::ParseWords qw();
+use Time::HiRes      qw();
+
+use Sympa::SMIME::Config;
+
+our $VERSION = '0.1.0';
+
+# Seconds a sidecar gets to exit on its own once its stdin is closed, before
+# it is killed.  A package variable so that tests can shorten it.
+our $REAP_GRACE = 5;
+
+use constant READ_CHUNK  => 1 << 16;
+use constant WRITE_CHUNK => 1 << 16;
+use constant STDERR_KEEP => 3;
+
+# Where the sidecar's own words go when it dies: long enough for the JVM to
+# print why it could not start, short enough not to hold a mail up.
+use constant DEATH_DRAIN => 1;
+
+my $JSON_CLASS;
+
+BEGIN {
+    my @order  = qw(Cpanel::JSON::XS JSON::XS JSON::PP);
+    my $forced = $ENV{SYMPA_SMIME_JSON};
+    if (defined $forced and length $forced) {
+        if (grep { $_ eq $forced } @order) {
+            @order = ($forced, grep { $_ ne $forced } @order);
+        } else {
+            warn sprintf
+                "sympa-smime: SYMPA_SMIME_JSON=%s is not one of %s; ignored\n",
+                $forced, join(', ', @order);
+        }
+    }
+    foreach my $class (@order) {
+        (my $file = "$class.pm") =~ s{::}{/}g;
+        if (eval { require $file; 1 }) {
+            $JSON_CLASS = $class;
+            last;
+        }
+        warn "sympa-smime: SYMPA_SMIME_JSON=$class cannot be loaded\n"
+            if defined $forced and $class eq $forced;
+    }
+}
+
+my $json = $JSON_CLASS->new->utf8->canonical;
+
+# Standard JSON-RPC errors carry no data.reason; give callers a reason
+# anyway so that they need to look at one field only.
+my %REASON_OF_CODE = (
+    -32700 => 'malformed_input',
+    -32600 => 'malformed_input',
+    -32601 => 'unknown_method',
+    -32602 => 'malformed_input',
+    -32603 => 'internal',
+    1000   => 'malformed_input',
+    1001   => 'too_large',
+    1002   => 'unsupported_algorithm',
+    1003   => 'not_smime',
+    1004   => 'file_unreadable',
+    1005   => 'bad_certificate',
+    1100   => 'bad_signature',
+    1101   => 'untrusted_chain',
+    1102   => 'expired',
+    1103   => 'not_yet_valid',
+    1104   => 'wrong_usage',
+    1105   => 'no_signer_cert',
+    1106   => 'trust_store_unreadable',
+    1200   => 'no_matching_key',
+    1201   => 'bad_password',
+    1202   => 'key_mismatch',
+    1300   => 'no_recipients',
+    1900   => 'internal',
+);
+
+my %OVERRIDABLE = map { $_ => 1 } Sympa::SMIME::Config->keys_in_order;
+
+# One per process; a forked child inherits it and notices by itself.
+my $instance;
+
+# Every object that may own a sidecar, weakly, so that END can stop them
+# before global destruction makes the order of DESTROY calls random.
+my %live;
+
+sub json_class { return $JSON_CLASS }
+
+sub instance {
+    my $class = shift;
+    return $instance ||= $class->new;
+}
+
+sub new {
+    my ($class, %overrides) = @_;
+
+    foreach my $key (keys %overrides) {
+        Carp::croak("unknown setting '$key'") unless $OVERRIDABLE{$key};
+    }
+    if (defined $overrides{timeout}) {
+        Carp::croak('timeout must be a positive number of seconds')
+            unless _is_positive($overrides{timeout});
+    }
+    my $self = bless {
+        overrides => {%overrides},
+        next_id   => 0,
+        proc      => undef,
+        busy      => 0,
+    }, $class;
+    $live{Scalar::Util::refaddr($self)} = $self;
+    Scalar::Util::weaken($live{Scalar::Util::refaddr($self)});
+    return $self;
+}
+
+sub config {
+    my $self = shift;
+
+    my $conf = Sympa::SMIME::Config->load;
+    if (ref $self) {
+        foreach my $key (keys %{$self->{overrides}}) {
+            $conf->{$key} = $self->{overrides}{$key};
+            $conf->{sources}{$key} = 'override';
+        }
+    }
+    return $conf;
+}
+
+sub pid {
+    my $self = shift;
+    my $proc = $self->{proc};
+    return undef unless $proc and $proc->{owner} == $$;
+    return $proc->{pid};
+}
+
+sub call {
+    my ($self, $method, $params, $options) = @_;
+
+    _check_request($method, $params);
+    my ($answer) = $self->_run([[$method, $params]], $options);
+    die $answer->{error} if $answer->{error};
+    return $answer->{result};
+}
+
+sub call_many {
+    my ($self, $requests, $options) = @_;
+
+    Carp::croak('call_many needs an arrayref of [method, params]')
+        unless ref $requests eq 'ARRAY';
+    foreach my $request (@$requests) {
+        Carp::croak('each request must be [method, params]')
+            unless ref $request eq 'ARRAY';
+        _check_request(@$request);
+    }
+    my @answers = @$requests ? $self->_run($requests, $options) : ();
+    return wantarray ? @answers : \@answers;
+}
+
+sub _check_request {
+    my ($method, $params) = @_;
+    Carp::croak('method name required')
+        unless defined $method
+        and length $method
+        and not ref $method;
+    Carp::croak('params must be a hashref')
+        if defined $params and ref $params ne 'HASH';
+    return;
+}
+
+# Sends the requests, restarting a dead sidecar and resending what was not
+# answered once, and returns one {result} or {error} per request, in order.
+sub _run {
+    my ($self, $requests, $options) = @_;
+
+    my $timeout
+        = ($options and defined $options->{timeout})
+        ? $options->{timeout}
+        : undef;
+    Carp::croak('timeout must be a positive number of seconds')
+        if defined $timeout and not _is_positive($timeout);
+
+    $self->_forget_inherited;
+    if ($self->{busy}) {
+        # A die from a signal handler left a request half written or an
+        # answer half read: the stream cannot be trusted any more.
+        _log('info', 'sidecar: previous call was interrupted; restarting');
+        $self->_stop(kill => 1);
+    }
+
+    my @answers = (undef) x @$requests;
+    my $failure;
+    foreach my $attempt (1, 2) {
+        my @todo = grep { not defined $answers[$_] } 0 .. $#$requests;
+        last unless @todo;
+
+        if (my $error = $self->_ensure_started) {
+            $failure = $error;
+            last;
+        }
+        my $proc  = $self->{proc};
+        my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
+
+        $self->{busy} = 1;
+        my ($status, $detail)
+            = $self->_exchange($requests, \@todo, \@answers, $limit);
+        $self->{busy} = 0;
+        last if $status eq 'ok';
+
+        if ($status eq 'timeout') {
+            my $pid = $proc->{pid};
+            $self->_stop(kill => 1);
+            $failure = Sympa::SMIME::Sidecar::Error->new(
+                reason  => 'timeout',
+                message => sprintf(
+                    'no answer from the sidecar (pid %d) within %s s; it was killed',
+                    $pid, $limit
+                ),
+            );
+            _log('err', 'sidecar: %s', $failure->message);
+            last;
+        }
+
+        # The sidecar died or spoke garbage.
+        my $pid  = $proc->{pid};
+        my $end  = $self->_stop(kill => ($status eq 'garbage'));
+        my $what = sprintf 'sidecar (pid %d) failed: %s; %s',
+            $pid, $detail, $end;
+        if ($attempt == 1) {
+            _log('err', 'sidecar: %s; restarting it', $what);
+            next;
+        }
+        $failure = Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => "$what (after one restart)",
+        );
+        _log('err', 'sidecar: %s', $failure->message);
+    }
+
+    foreach my $answer (@answers) {
+        $answer ||= {
+            error => $failure || Sympa::SMIME::Sidecar::Error->new(
+                reason  => 'sidecar_unavailable',
+                message => 'no answer from the sidecar',
+            )
+        };
+    }
+    return @answers;
+}
+
+# A child process must not use, signal or reap the sidecar of its parent:
+# it only drops its copies of the pipes and starts its own when needed.
+sub _forget_inherited {
+    my $self = shift;
+    my $proc = $self->{proc};
+    return unless $proc and $proc->{owner} != $$;
+    foreach my $fh (@{$proc}{qw(in out err)}) {
+        close $fh if $fh;
+    }
+    $self->{proc} = undef;
+    $self->{busy} = 0;
+    return;
+}
+
+# Returns undef when a sidecar is ready, an Error otherwise.
+sub _ensure_started {
+    my $self = shift;
+
+    my $proc = $self->{proc};
+    if ($proc) {
+        local $?;
+        my $waited = waitpid $proc->{pid}, POSIX::WNOHANG();
+        # 0: still running.  Anything else: it exited (-1: someone else,
+        # e.g. a SIGCHLD handler reaping every child, got its status).
+        # A sidecar that closed its stdout is of no use even if it runs.
+        return undef if $waited == 0 and not $proc->{out_eof};
+        if ($waited != 0) {
+            $proc->{reaped} = 1;
+            $proc->{status} = $? if $waited > 0;
+        }
+        my $end = $self->_stop;
+        _log('err', 'sidecar: pid %d was gone (%s); starting a new one',
+            $proc->{pid}, $end);
+    }
+    return $self->_start;
+}
+
+sub _start {
+    my $self = shift;
+
+    my $conf = $self->config;
+    my $java = _find_java($conf->{java});
+    unless (defined $java) {
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => sprintf(
+                'java not found: "%s" (%s; set SYMPA_SMIME_JAVA or java in %s)',
+                $conf->{java},
+                (   $conf->{java} =~ m{/}
+                    ? 'no such executable'
+                    : "not in PATH $ENV{PATH}"
+                ),
+                $conf->{config_file}
+            ),
+        );
+    }
+    unless (-f $conf->{jar} and -r _) {
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => sprintf(
+                'jar not found: %s (set SYMPA_SMIME_JAR or jar in %s)',
+                $conf->{jar}, $conf->{config_file}
+            ),
+        );
+    }
+    my @options = Text::ParseWords::shellwords($conf->{java_opts});
+    if (not @options and $conf->{java_opts} =~ /\S/) {
+        # shellwords() gives nothing at all on an unbalanced quote.
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => sprintf(
+                'java_opts cannot be parsed (%s): %s',
+                $conf->{sources}{java_opts},
+                $conf->{java_opts}
+            ),
+        );
+    }
+    my @command = ($java, @options, '-jar', $conf->{jar});
+
+    my ($in, $out, $err) = (undef, undef, Symbol::gensym());
+    my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
+    unless ($pid) {
+        my $why = $@ || 'unknown error';
+        $why =~ s/ at \S+ line \d+\.?\n?\z//;
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => "cannot start $java -jar $conf->{jar}: $why",
+        );
+    }
+    # Never block on a pipe: a full pipe must not stop us from reading the
+    # other one, nor from noticing the timeout.
+    $_->blocking(0) foreach $in, $out, $err;
+
+    $self->{proc} = {
+        pid         => $pid,
+        owner       => $$,
+        in          => $in,
+        out         => $out,
+        err         => $err,
+        out_buf     => '',
+        out_scan    => 0,
+        err_buf     => '',
+        out_eof     => 0,
+        err_eof     => 0,
+        stderr_tail => [],
+        conf        => $conf,
+    };
+    return undef;
+}
+
+sub _find_java {
+    my $java = shift;
+    return undef unless defined $java and length $java;
+    if ($java =~ m{/}) {
+        return (-f $java and -x _) ? $java : undef;
+    }
+    foreach my $dir (split /:/, (defined $ENV{PATH} ? $ENV{PATH} : '')) {
+        my $path = (length $dir ? $dir : '.') . '/' . $java;
+        return $path if -f $path and -x _;
+    }
+    return undef;
+}
+
+# One round of I/O: writes the requests of @$todo, reads until each has an
+# answer.  Returns 'ok', 'timeout', or ('dead' | 'garbage', why).
+sub _exchange {
+    my ($self, $requests, $todo, $answers, $limit) = @_;
+
+    my $proc = $self->{proc};
+    my %pending;    # id => index in @$requests
+    my @sent;       # ids in the order they were written
+    my @out;        # [\line, bytes written]
+    foreach my $i (@$todo) {
+        my ($method, $params) = @{$requests->[$i]};
+        my $id   = ++$self->{next_id};
+        my $line = eval {
+            $json->encode(
+                {   jsonrpc => '2.0',
+                    id      => $id,
+                    method  => $method,
+                    (defined $params ? (params => _prepare($params)) : ()),
+                }
+            ) . "\n";
+        };
+        unless (defined $line) {
+            # JSON modules' messages name the offending type, not the data.
+            (my $why = $@) =~ s/ at \S+ line \d+\.?\n?\z//;
+            $answers->[$i] = {
+                error => Sympa::SMIME::Sidecar::Error->new(
+                    reason  => 'malformed_input',
+                    message => "params cannot be sent as JSON: $why",
+                    method  => $method,
+                )
+            };
+            next;
+        }
+        $pending{$id} = $i;
+        push @sent, $id;
+        push @out,  [\$line, 0];
+    }
+    return 'ok' unless %pending;
+
+    my $read = IO::Select->new;
+    $read->add($proc->{out}) unless $proc->{out_eof};
+    $read->add($proc->{err}) unless $proc->{err_eof};
+    my $write = IO::Select->new($proc->{in});
+
+    # Answers the sidecar could not tie to a request (a line it could not
+    # read): it answers every line exactly once, so once all else is in,
+    # they belong to the requests still unanswered, in the order sent.
+    my @anonymous;
+
+    local $SIG{PIPE} = 'IGNORE';
+    my $deadline = _now() + $limit;
+    while (keys %pending > @anonymous or @out) {
+        my $left = $deadline - _now();
+        return 'timeout' if $left <= 0;
+
+        local $! = 0;
+        my ($readable, $writable)
+            = IO::Select->select($read, (@out ? $write : undef), undef,
+            $left);
+        unless ($readable or $writable) {
+            next if $! == 0 or $!{EINTR};
+            return ('dead', "select: $!");
+        }
+
+        if ($writable and @$writable) {
+            while (@out) {
+                my ($line, $offset) = @{$out[0]};
+                my $n = syswrite $proc->{in}, $$line, WRITE_CHUNK, $offset;
+                unless (defined $n) {
+                    last if $!{EAGAIN} or $!{EWOULDBLOCK} or $!{EINTR};
+                    return ('dead', "cannot write to its stdin: $!");
+                }
+                $out[0][1] += $n;
+                shift @out if $out[0][1] >= length $$line;
+            }
+        }
+
+        foreach my $fh (@{$readable || []}) {
+            my $is_out = ($fh == $proc->{out});
+            my $buf    = $is_out ? \$proc->{out_buf} : \$proc->{err_buf};
+            my $n      = sysread $fh, $$buf, READ_CHUNK, length $$buf;
+            unless (defined $n) {
+                next if $!{EAGAIN} or $!{EWOULDBLOCK} or $!{EINTR};
+                return ('dead', "cannot read from it: $!") if $is_out;
+                $n = 0;
+            }
+            if ($n == 0) {
+                $read->remove($fh);
+                if ($is_out) {
+                    $proc->{out_eof} = 1;
+                } else {
+                    $proc->{err_eof} = 1;
+                    $self->_relay_stderr(1);
+                }
+                next;
+            }
+            unless ($is_out) {
+                $self->_relay_stderr(0);
+                next;
+            }
+            while ((my $nl = index $proc->{out_buf}, "\n", $proc->{out_scan})
+                >= 0)
+            {
+                my $line = substr $proc->{out_buf}, 0, $nl + 1, '';
+                $proc->{out_scan} = 0;
+                next unless $line =~ /\S/;
+                my $message = eval { $json->decode($line) };
+                return ('garbage', 'it wrote a line that is not JSON-RPC')
+                    unless ref $message eq 'HASH'
+                    and (exists $message->{result}
+                    or ref $message->{error} eq 'HASH');
+                my $id = $message->{id};
+                if (not defined $id) {
+                    push @anonymous, $message;
+                } elsif (exists $pending{$id}) {
+                    my $i = delete $pending{$id};
+                    $answers->[$i] = _answer($message, $requests->[$i][0]);
+                    # A batch is as slow as its length; the timeout is
+                    # about a sidecar that stopped answering.
+                    $deadline = _now() + $limit;
+                } else {
+                    _log('info', 'sidecar: dropped an answer to id %s', $id);
+                }
+            }
+            $proc->{out_scan} = length $proc->{out_buf};
+        }
+        # Answers already read are kept even when the sidecar died right
+        # after writing them; only the others are sent again.
+        return ('dead', 'it closed its stdout')
+            if $proc->{out_eof} and keys %pending > @anonymous;
+    }
+
+    my @unanswered = grep { exists $pending{$_} } @sent;
+    foreach my $id (@unanswered) {
+        my $i = $pending{$id};
+        $answers->[$i] = _answer(shift @anonymous, $requests->[$i][0]);
+    }
+
+    # The sidecar logs a failure before answering it; pick up what is already
+    # there so that the log line comes with its call, not with the next one.
+    $self->_drain_stderr(0);
+    return 'ok';
+}
+
+sub _answer {
+    my ($message, $method) = @_;
+    if (ref $message->{error} eq 'HASH') {
+        return {
+            error => Sympa::SMIME::Sidecar::Error->from_rpc(
+                $message->{error}, $method
+            )
+        };
+    }
+    return {result => $message->{result}};
+}
+
+# Copy of the params where byte strings holding UTF-8 become character
+# strings, so that they reach the sidecar as the same text: Sympa keeps
+# paths and passwords as UTF-8 bytes, which JSON would otherwise take for
+# Latin-1.  _b64 members are ASCII by construction and can be large.
+sub _prepare {
+    my ($data, $key) = @_;
+    my $ref = ref $data;
+    if ($ref eq 'HASH') {
+        return {map { ($_ => _prepare($data->{$_}, $_)) } keys %$data};
+    } elsif ($ref eq 'ARRAY') {
+        return [map { _prepare($_) } @$data];
+    } elsif ($ref) {
+        return $data;
+    }
+    # Numbers must stay numbers: a regexp match would turn them into
+    # strings in JSON's eyes.
+    return $data
+        if not defined $data
+        or Scalar::Util::looks_like_number($data)
+        or (defined $key and $key =~ /_b64\z/)
+        or utf8::is_utf8($data);
+    return $data unless $data =~ /[\x80-\xFF]/;
+    my $copy = $data;
+    utf8::decode($copy);
+    return $copy;
+}
+
+sub _relay_stderr {
+    my ($self, $eof) = @_;
+    my $proc = $self->{proc};
+    while ((my $nl = index $proc->{err_buf}, "\n") >= 0) {
+        my $line = substr $proc->{err_buf}, 0, $nl + 1, '';
+        _relay_line($proc, $line);
+    }
+    if ($eof and length $proc->{err_buf}) {
+        _relay_line($proc, $proc->{err_buf});
+        $proc->{err_buf} = '';
+    }
+    return;
+}
+
+sub _relay_line {
+    my ($proc, $line) = @_;
+    $line =~ s/[\r\n]+\z//;
+    return unless $line =~ /\S/;
+    push @{$proc->{stderr_tail}}, $line;
+    shift @{$proc->{stderr_tail}} while @{$proc->{stderr_tail}} > STDERR_KEEP;
+    _log(($line =~ /error/i ? 'err' : 'info'), 'sidecar: %s', $line);
+    return;
+}
+
+# Reads what the sidecar has to say on stderr for up to $wait seconds (0:
+# only what is there now), stopping at EOF.  stdout is read too, and its
+# content dropped, so that a sidecar flushing answers nobody waits for
+# cannot block on a full pipe while we wait for it to exit.
+sub _drain_stderr {
+    my ($self, $wait) = @_;
+    my $proc = $self->{proc};
+
+    my $read = IO::Select->new;
+    $read->add($proc->{err}) unless $proc->{err_eof};
+    $read->add($proc->{out}) if $wait and not $proc->{out_eof};
+    my $deadline = _now() + $wait;
+    while ($read->count) {
+        my $left = $deadline - _now();
+        $left = 0 if $left < 0;
+        my @ready = $read->can_read($left);
+        last unless @ready;
+        foreach my $fh (@ready) {
+            my $is_out = ($fh == $proc->{out});
+            my $chunk  = '';
+            my $n      = sysread $fh, $chunk, READ_CHUNK;
+            next if not defined $n and ($!{EAGAIN} or $!{EINTR});
+            if (not $n) {
+                $read->remove($fh);
+                $proc->{$is_out ? 'out_eof' : 'err_eof'} = 1;
+                $self->_relay_stderr(1) unless $is_out;
+                next;
+            }
+            next if $is_out;
+            $proc->{err_buf} .= $chunk;
+            $self->_relay_stderr(0);
+        }
+        last if $left <= 0;
+    }
+    return;
+}
+
+# Ends the current sidecar of this process and forgets it.  Without kill,
+# it gets its stdin closed and $REAP_GRACE seconds to exit by itself.
+# Returns how it ended, for the log.
+sub _stop {
+    my ($self, %options) = @_;
+    my $proc = $self->{proc} or return 'not running';
+    local ($?, $!);
+
+    if ($proc->{owner} != $$) {
+        $self->_forget_inherited;
+        return 'left to its owner';
+    }
+
+    # Killed before its stdin is closed, so that it cannot take the EOF for
+    # a normal end and pass for healthy in the log.
+    if ($options{kill} and not $proc->{reaped}) {
+        kill 'KILL', $proc->{pid};
+    }
+    close $proc->{in};
+    my $deadline = _now() + ($options{kill} ? 0 : $REAP_GRACE);
+    # Its last words (why the JVM could not start, a stack trace) are what
+    # the administrator needs.
+    $self->_drain_stderr($options{kill} ? DEATH_DRAIN : $REAP_GRACE);
+    until ($proc->{reaped}) {
+        my $waited = waitpid $proc->{pid}, POSIX::WNOHANG();
+        if ($waited != 0) {
+            $proc->{status} = $? if $waited > 0;
+            $proc->{reaped} = 1;
+            last;
+        }
+        last if _now() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+    unless ($proc->{reaped}) {
+        kill 'KILL', $proc->{pid};
+        $proc->{status} = $? if waitpid($proc->{pid}, 0) > 0;
+        $proc->{reaped} = 1;
+    }
+    close $proc->{out};
+    close $proc->{err};
+    $self->_relay_stderr(1);
+    $self->{proc} = undef;
+    $self->{busy} = 0;
+
+    my $how
+        = !defined $proc->{status} ? 'exit status unknown'
+        : ($proc->{status} & 127)
+        ? sprintf('killed by signal %d',   $proc->{status} & 127)
+        : sprintf('exited with status %d', $proc->{status} >> 8);
+    $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
+        if @{$proc->{stderr_tail}};
+    return $how;
+}
+
+sub shutdown {
+    my $self = shift;
+    local ($@, $!, $?);
+    eval { $self->_stop };
+    return;
+}
+
+sub DESTROY {
+    my $self = shift;
+    local ($@, $!, $?);
+    eval { $self->_stop };
+    return;
+}
+
+END {
+    local ($@, $!, $?);
+    foreach my $self (grep {defined} values %live) {
+        eval { $self->_stop };
+    }
+}
+
+# Timeouts must not jump with the wall clock (NTP, daylight saving).
+my $monotonic
+    = eval { Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC()); 1 };
+
+sub _now {
+    return $monotonic
+        ? Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC())
+        : Time::HiRes::time();
+}
+
+sub _log {
+    my ($level, $format, @args) = @_;
+    Sympa::SMIME::Config::log_message($level, $format, @args);
+    return;
+}
+
+sub _is_positive {
+    my $value = shift;
+    return (    defined $value
+            and $value =~ /\A(?:\d+(?:\.\d*)?|\.\d+)\z/
+            and $value > 0);
+}
+
+sub encode_bytes {
+    my $bytes = shift;
+    Carp::croak('encode_bytes: undefined value') unless defined $bytes;
+    if (utf8::is_utf8($bytes)) {
+        # A decoded (character) string: send its UTF-8 form, as Sympa would
+        # have written it to a file or a socket.  $bytes is our own copy.
+        utf8::encode($bytes);
+    }
+    return MIME::Base64::encode_base64($bytes, '');
+}
+
+sub decode_bytes {
+    my $b64 = shift;
+    Carp::croak('decode_bytes: undefined value') unless defined $b64;
+    Carp::croak('decode_bytes: not base64')
+        unless $b64 =~ m{\A[A-Za-z0-9+/]*={0,2}\z};
+    return MIME::Base64::decode_base64($b64);
+}
+
+package Sympa::SMIME::Sidecar::Error;
+
+use strict;
+use warnings;
+use overload
+    '""'     => \&as_string,
+    'bool'   => sub {1},
+    fallback => 1;
+
+sub new {
+    my ($class, %args) = @_;
+    return bless {
+        reason  => (defined $args{reason}  ? $args{reason}  : 'internal'),
+        message => (defined $args{message} ? $args{message} : ''),
+        code    => (defined $args{code}    ? $args{code}    : 0),
+        data    => $args{data},
+        method  => $args{method},
+    }, $class;
+}
+
+sub from_rpc {
+    my ($class, $error, $method) = @_;
+    my $code = $error->{code};
+    $code = 0 unless defined $code and $code =~ /\A-?\d+\z/;
+    my $data   = ref $error->{data} eq 'HASH' ? $error->{data} : undef;
+    my $reason = $data && $data->{reason};
+    $reason = $REASON_OF_CODE{$code} || 'internal'
+        unless defined $reason and length $reason;
+    return $class->new(
+        reason  => $reason,
+        message => $error->{message},
+        code    => $code + 0,
+        data    => $data,
+        method  => $method,
+    );
+}
+
+sub throw {
+    my $class = shift;
+    die $class->new(@_);
+}
+
+sub reason  { return $_[0]->{reason} }
+sub message { return $_[0]->{message} }
+sub code    { return $_[0]->{code} }
+sub data    { return $_[0]->{data} }
+sub method  { return $_[0]->{method} }
+
+sub as_string {
+    my $self = shift;
+    return sprintf '%s: %s', $self->{reason}, $self->{message};
+}
+
+1;
+__END__
+
+=encoding utf-8
+
+=head1 NAME
+
+Sympa::SMIME::Sidecar - Client of the sympa-smime sidecar
+
+=head1 SYNOPSIS
+
+  use Sympa::SMIME::Sidecar;
+
+  my $sidecar = Sympa::SMIME::Sidecar->instance;
+  my $result  = eval {
+      $sidecar->call('smime.verify',
+          {   message_b64 => Sympa::SMIME::Sidecar::encode_bytes($msg),
+              cafile      => $cafile,
+          }
+      );
+  };
+  if (my $error = $@) {
+      die $error unless ref $error;    # a bug of ours, not a sidecar error
+      $log->syslog('err', 'S/MIME: %s', $error);   # "reason: message"
+      return undef if $error->reason eq 'no_matching_key';
+  }
+  my $entity = Sympa::SMIME::Sidecar::decode_bytes($result->{content_b64});
+
+  # Many requests in one go (bulk encryption): no die, one answer each.
+  my @answers = $sidecar->call_many(
+      [map { ['smime.encrypt', {entity_b64 => $b64, recipients => [$_]}] }
+          @recipients]
+  );
+  foreach my $answer (@answers) {
+      if ($answer->{error}) { ... $answer->{error}->reason ... }
+      else                  { ... $answer->{result}{message_b64} ... }
+  }
+
+=head1 DESCRIPTION
+
+Talks to the sympa-smime sidecar, a Java process (C<java -jar
+sympa-smime.jar>) speaking JSON-RPC 2.0 on its stdin and stdout, one JSON
+object per line (see F<docs/protocol.md>).
+
+The sidecar is started on the first call, once per process, and kept for
+the next calls.  It is restarted when it died (the call is then sent again,
+once), killed when it does not answer in time, and stopped when the process
+exits.  Its stderr lines go to Sympa's log.
+
+=head2 Processes
+
+Each process has its own sidecar.  A child created by C<fork> that calls the
+sidecar notices that the sidecar belongs to its parent: it closes its copies
+of the pipes, without signalling the parent's sidecar, and starts its own.
+A child that exits never stops nor reaps its parent's sidecar.
+
+=head2 Failures
+
+Failures are L</Sympa::SMIME::Sidecar::Error> objects.  Besides the reasons
+of F<docs/protocol.md>, the client itself gives these:
+
+=over
+
+=item C<sidecar_unavailable> (code 0)
+
+Java or the jar is missing, the sidecar cannot be started, or it died (or
+wrote something that is not JSON-RPC) twice in a row while handling the
+call.  The message names the path or tells how the sidecar ended, with its
+last stderr lines.
+
+=item C<timeout> (code 0)
+
+No answer within the timeout; the sidecar was killed and reaped, and the
+next call starts a new one.
+
+=item C<unknown_method> (code -32601)
+
+The sidecar does not know the method.  Other standard JSON-RPC errors
+without C<data.reason> get C<malformed_input> (-32700, -32600, -32602) or
+C<internal> (-32603).
+
+=back
+
+=head2 Text and bytes
+
+Members ending in C<_b64> carry bytes: build them with L</encode_bytes>,
+read them with L</decode_bytes>.
+
+Other strings in params may be character strings or byte strings; byte
+strings that are valid UTF-8 are sent as the text they encode, as Sympa
+keeps paths and passwords as UTF-8 bytes; other byte strings are taken as
+Latin-1.  Strings in results are character strings (JSON is text): use
+C<utf8::encode> on a copy where Sympa expects bytes.
+
+=head1 METHODS
+
+=over
+
+=item instance ( )
+
+Class method.  The sidecar client of this process, created on the first
+call.  Creating it does not start the sidecar.
+
+=item new ( [ setting =E<gt> value, ... ] )
+
+Class method.  A client of its own, independent of L</instance>, with its
+own sidecar.  Settings given here (C<jar>, C<java>, C<java_opts>,
+C<timeout>, C<cipher>, C<key_transport>) override those of L</config>.
+Mostly for tests.
+
+=item call ( $method, [ \%params, [ { timeout =E<gt> $seconds } ] ] )
+
+Sends one request and returns the C<result> of the answer (usually a
+hashref).  Dies with a L</Sympa::SMIME::Sidecar::Error> on any failure.
+Dies with a plain message (C<croak>) when called wrongly.
+
+=item call_many ( [ [ $method, \%params ], ... ], [ { timeout =E<gt> $seconds } ] )
+
+Sends all the requests at once (pipelined; the sidecar runs them in
+parallel) and returns one hashref per request, in the order of the requests:
+C<{result =E<gt> ...}> or C<{error =E<gt> $error}>.  Returns a list in list
+context, an arrayref in scalar context.  Does not die on sidecar failures.
+
+The timeout applies to the wait for the next answer: a long batch does not
+time out as long as answers keep coming.
+
+=item config ( )
+
+Class or instance method.  The settings, as L<Sympa::SMIME::Config/load>
+returns them (plus the overrides given to L</new> when called on an object):
+C<jar>, C<java>, C<java_opts>, C<timeout>, C<cipher>, C<key_transport>,
+C<config_file>, C<sources>.
+
+=item pid ( )
+
+The pid of the sidecar this process runs, or C<undef> when none is running.
+
+=item shutdown ( )
+
+Stops the sidecar now: closes its stdin (it then finishes and exits 0),
+waits up to C<$Sympa::SMIME::Sidecar::REAP_GRACE> seconds (5), then kills
+it with SIGKILL, and reaps it.  The next call starts a new one.  Also done
+when the object is destroyed and at exit (END).  C<$?>, C<$!> and C<$@> are
+left as they were, so the exit status of the program is not changed.
+
+=item json_class ( )
+
+Function.  The JSON module in use: L<Cpanel::JSON::XS> if installed, else
+L<JSON::XS>, else L<JSON::PP>.  C<SYMPA_SMIME_JSON> set to one of these
+names, when the module is loaded, tries that one first.
+
+=back
+
+=head1 FUNCTIONS
+
+=over
+
+=item encode_bytes ( $bytes )
+
+Base64 of the bytes, without line breaks.  A character string (with the
+UTF8 flag, as Sympa sometimes hands over decoded text) is first encoded to
+UTF-8, on a copy.  Croaks on C<undef>.
+
+=item decode_bytes ( $base64 )
+
+The bytes.  Croaks on C<undef> or on anything that is not base64 without
+line breaks.
+
+=back
+
+=head2 Sympa::SMIME::Sidecar::Error
+
+Stringifies to C<"reason: message">.  Accessors: C<reason> (stable snake_case
+code, see above and F<docs/protocol.md>), C<message> (one line, never key
+material nor passwords), C<code> (the JSON-RPC code, 0 for errors of the
+client itself), C<data> (the error's C<data> hashref, if any), C<method>.
+
+=head1 CONFIGURATION
+
+See L<Sympa::SMIME::Config> and F<docs/configuration.md>: environment
+variables C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
+C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
+then F</etc/sympa/sympa-smime.conf> (or C<SYMPA_SMIME_CONFIG>), then
+defaults.  C<SYMPA_SMIME_JSON> picks the JSON module (see L</json_class>).
+
+Settings are read again each time a sidecar is started.
+
+=head1 SEE ALSO
+
+L<Sympa::SMIME::Config>, F<docs/protocol.md>, F<docs/configuration.md>.
+
+=cut

@@ -1,0 +1,167 @@
+# Settings: environment over file over defaults; missing java or jar.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../perl/lib", "$FindBin::Bin/lib";
+use File::Temp qw();
+use Test::More;
+use SidecarTest qw($ROOT fake_java);
+use Sympa::SMIME::Sidecar;
+
+delete $ENV{SYMPA_SMIME_JAR};
+my @warned;
+$SIG{__WARN__} = sub { push @warned, $_[0] };
+
+my $dir  = File::Temp->newdir;
+my $file = "$dir/sympa-smime.conf";
+
+sub write_file {
+    my ($path, $content) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $content;
+    close $fh;
+}
+write_file("$dir/dummy.jar", "not really a jar\n");
+
+# Defaults.
+$ENV{SYMPA_SMIME_CONFIG} = "$dir/none.conf";
+my $conf     = Sympa::SMIME::Sidecar->config;
+my $repo_jar = "$ROOT/target/sympa-smime.jar";
+is( $conf->{jar},
+    (-f $repo_jar ? $repo_jar : '/usr/share/sympa-smime/sympa-smime.jar'),
+    'default jar: the repository build, else the installed path'
+);
+is_deeply([@{$conf}{qw(java java_opts timeout cipher key_transport)}],
+    ['java', '', 60, 'aes-128-cbc', 'rsa-pkcs1'], 'defaults');
+is_deeply(
+    [values %{$conf->{sources}}],
+    [('default') x 6],
+    'all from defaults'
+);
+like(
+    "@warned",
+    qr/cannot read \Q$dir\E\/none\.conf/,
+    'a config file named explicitly but missing is reported'
+);
+
+# File.
+$ENV{SYMPA_SMIME_CONFIG} = $file;
+write_file($file, <<"CONF");
+# comment
+  jar = $dir/dummy.jar
+java=/opt/java/bin/java
+timeout = 7
+cipher = AES-256-CBC
+
+colour = blue
+this line is wrong
+CONF
+@warned = ();
+$conf   = Sympa::SMIME::Sidecar->config;
+is($conf->{jar},     "$dir/dummy.jar",     'jar from file');
+is($conf->{java},    '/opt/java/bin/java', 'java from file');
+is($conf->{timeout}, 7,                    'timeout from file');
+is($conf->{cipher},  'aes-256-cbc',        'cipher from file, lower case');
+is($conf->{key_transport},          'rsa-pkcs1', 'key_transport default');
+is($conf->{config_file},            $file,       'config_file');
+is($conf->{sources}{timeout},       'file',      'source file');
+is($conf->{sources}{key_transport}, 'default',   'source default');
+is((grep {/unknown setting "colour"/} @warned),    1, 'unknown key warned');
+is((grep {/line 8 is not "key = value"/} @warned), 1, 'bad line warned');
+
+# Environment over file.
+$ENV{SYMPA_SMIME_TIMEOUT}       = 9;
+$ENV{SYMPA_SMIME_KEY_TRANSPORT} = 'rsa-oaep';
+$ENV{SYMPA_SMIME_JAVA_OPTS}     = q{-Da=1 "-Db=two words"};
+$conf                           = Sympa::SMIME::Sidecar->config;
+is($conf->{timeout},       9,             'env timeout over file');
+is($conf->{key_transport}, 'rsa-oaep',    'env key_transport over default');
+is($conf->{cipher},        'aes-256-cbc', 'file still used for the rest');
+is($conf->{sources}{timeout}, 'env',      'source env');
+
+# Unknown keys are reported once per process, even when the file changes.
+write_file($file, <<"CONF");
+jar = $dir/dummy.jar
+colour = red
+timeout = 7
+CONF
+utime time - 100, time - 100, $file;    # a different mtime, for sure
+$conf = Sympa::SMIME::Sidecar->config;
+is((grep {/unknown setting "colour"/} @warned), 1, 'warned only once');
+is($conf->{cipher}, 'aes-128-cbc', 'file read again after it changed');
+
+# Bad values.
+{
+    local $ENV{SYMPA_SMIME_TIMEOUT} = 'soon';
+    local $ENV{SYMPA_SMIME_CIPHER}  = 'rc2-40';
+    @warned = ();
+    $conf   = Sympa::SMIME::Sidecar->config;
+    is($conf->{timeout}, 60, 'bad timeout: default');
+    like(
+        "@warned",
+        qr/timeout "soon" \(env\) is not a positive number/,
+        'bad timeout reported'
+    );
+    is($conf->{cipher}, 'rc2-40',
+        'unknown cipher passed on for the sidecar to refuse');
+    like("@warned", qr/cipher "rc2-40"/, 'and reported');
+}
+
+# Overrides given to new() win, and java_opts reach the command line.
+my $sidecar = Sympa::SMIME::Sidecar->new(java => fake_java());
+is($sidecar->config->{java},          fake_java(), 'override');
+is($sidecar->config->{sources}{java}, 'override',  'source override');
+is($sidecar->config->{timeout},       9,           'others as configured');
+is_deeply(
+    $sidecar->call('test.echo')->{argv},
+    ['-Da=1', '-Db=two words', '-jar', "$dir/dummy.jar"],
+    'command line: java_opts (shell quoting), -jar, the jar'
+);
+$sidecar->shutdown;
+
+# Missing pieces name the path.
+sub failure {
+    my $sidecar = Sympa::SMIME::Sidecar->new(@_);
+    my $error   = eval { $sidecar->call('service.version'); undef } || $@;
+    return $error;
+}
+my $error = failure(java => fake_java(), jar => "$dir/missing.jar");
+is($error->reason, 'sidecar_unavailable', 'missing jar');
+like(
+    $error->message,
+    qr/jar not found: \Q$dir\E\/missing\.jar/,
+    'message names the jar'
+);
+$error = failure(java => "$dir/no/java");
+is($error->reason, 'sidecar_unavailable', 'missing java');
+like(
+    $error->message,
+    qr/java not found: "\Q$dir\E\/no\/java"/,
+    'message names java'
+);
+$error = failure(java => 'no-such-java-here');
+like(
+    $error->message,
+    qr/"no-such-java-here" \(not in PATH/,
+    'java looked up in PATH'
+);
+{
+    local $ENV{SYMPA_SMIME_JAVA} = "$dir/env/java";
+    $error = failure();
+    like($error->message, qr/\Q$dir\E\/env\/java/,
+        'SYMPA_SMIME_JAVA used by default');
+}
+write_file("$dir/badjava", "#!/nonexistent/interpreter\n");
+chmod 0755, "$dir/badjava";
+$error = failure(java => "$dir/badjava");
+is($error->reason, 'sidecar_unavailable', 'java that cannot be executed');
+like($error->message, qr/cannot start \Q$dir\E\/badjava/, 'says so');
+$error = failure(java => fake_java(), java_opts => q{-Dx="unbalanced});
+like($error->message, qr/java_opts cannot be parsed/, 'unbalanced quote');
+
+ok(!eval { Sympa::SMIME::Sidecar->new(colour => 1); 1 },
+    'unknown override croaks');
+ok(!eval { Sympa::SMIME::Sidecar->new(timeout => 0); 1 },
+    'zero timeout croaks');
+
+done_testing;
