@@ -83,8 +83,7 @@ is $r->{after},  $r->{before}, 'no certificate: message intact';
 ok grep({ /missing certificate .*nobody\@example\.org/ } @{$r->{logs}}),
     'no certificate: logged';
 
-my $why = sidecar_ready('smime.encrypt', 'smime.decrypt');
-plan skip_all => $why if $why;
+done_unless_sidecar('smime.encrypt', 'smime.decrypt');
 
 # The inner entity: MIME-* and Content-* fields, then the body, in CRLF.
 my $inner =

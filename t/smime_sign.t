@@ -98,8 +98,10 @@ my $r = sign(context => 'none');
 is $r->{result}, 1,            'no list: 1';
 is $r->{after},  $r->{before}, 'no list: message unchanged';
 
-my $why = sidecar_ready('smime.sign', 'smime.verify', 'x509.parse');
-plan skip_all => $why if $why;
+done_unless_sidecar('smime.sign');
+
+# smime_sign() ends with check_smime_signature().
+my $no_verify = sidecar_ready('smime.verify', 'x509.parse');
 
 $r = sign();
 is $r->{result}, 'self', 'returns the message';
@@ -120,19 +122,25 @@ is verify($r->{after}, $root_only, certsout => "$tmp/certs.pem"), $inner,
     'openssl verifies it with the root alone: the intermediate is carried';
 is scalar(() = slurp("$tmp/certs.pem") =~ /BEGIN CERTIFICATE/g), 2,
     'two certificates: the list and the intermediate, not the root';
-ok !$r->{signed}, 'then check_smime_signature: not the sender\'s';
-is $r->{protected}, 1, '... but protected';
-ok
-    grep({ /Could not extract certificate for alice\@example\.org/ }
-    @{$r->{logs}}),
-    '... as logged';
+is $r->{protected}, 1, 'then check_smime_signature: protected';
+SKIP: {
+    skip $no_verify, 2 if $no_verify;
+    ok !$r->{signed}, '... not smime_signed: not the sender\'s';
+    ok
+        grep({ /Could not extract certificate for alice\@example\.org/ }
+        @{$r->{logs}}),
+        '... as logged';
+}
 
 # Signed by the list, from the list: check_smime_signature stores its
 # certificate.
-$r = sign(sender => 'secure@lists.example.org');
-is $r->{signed}, 1, 'sender is the list: smime_signed';
-is eval { slurp("$Conf::Conf{ssl_cert_dir}/secure\@lists.example.org") },
-    pem_of($pki->{crt}{secure}), '... and its certificate stored';
+SKIP: {
+    skip $no_verify, 2 if $no_verify;
+    my $r = sign(sender => 'secure@lists.example.org');
+    is $r->{signed}, 1, 'sender is the list: smime_signed';
+    is eval { slurp("$Conf::Conf{ssl_cert_dir}/secure\@lists.example.org") },
+        pem_of($pki->{crt}{secure}), '... and its certificate stored';
+}
 
 # Which key pair.
 $r = sign(context => 'split');
@@ -175,7 +183,8 @@ SKIP: {
         map { $_->{head} =~ s/boundary="[^"]+"/boundary=X/r } ($ours, $orig);
     is $heads[0], $heads[1], 'same header as the original, but the boundary';
     is_deeply [@$ours{qw(signed protected)}], [@$orig{qw(signed protected)}],
-        'same flags after check_smime_signature';
+        'same flags after check_smime_signature'
+        unless $no_verify;
     is verify($ours->{after}, $root_inter),
         verify($orig->{after}, $root_inter),
         'same signed entity';
@@ -194,6 +203,7 @@ SKIP: {
     # Each checks what the other signed.
     foreach my $pair ([$ours, 'original'], [$orig, 'shim']) {
         my ($r, $by) = @$pair;
+        next if $by eq 'shim' and $no_verify;
         my $message =
             new_message($r->{after}, sender => 'secure@lists.example.org');
         local $Conf::Conf{'cafile'} = $root_inter;

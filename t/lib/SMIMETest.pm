@@ -21,7 +21,7 @@ use Test::More;
 our @EXPORT = qw(
     $ROOT $SYMPA_LIB pki openssl openssl_out slurp spurt sympa_home
     fake_list new_message sign_entity encrypt_entity sidecar_ready
-    has_method xs_available with_originals logs clear_logs files_in
+    done_unless_sidecar has_method xs_available with_originals logs clear_logs files_in
     pem_of corpus_dir
 );
 
@@ -565,6 +565,16 @@ sub sidecar_ready {
         return "sidecar lacks $method" unless has_method($method);
     }
     return '';
+}
+
+# Ends the test file here (one skip) unless the sidecar knows @methods.
+sub done_unless_sidecar {
+    my $why = sidecar_ready(@_) or return;
+SKIP: {
+        skip $why, 1;
+    }
+    done_testing();
+    exit 0;
 }
 
 sub xs_available {
