@@ -1,6 +1,7 @@
 package org.sympasmime.methods;
 
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.MethodTable;
 import org.sympasmime.rpc.Stats;
 
@@ -18,6 +19,8 @@ public final class Registry {
         .add("smime.sign", new SignMethod(keys))
         .add("smime.decrypt", new DecryptMethod(keys)::handle)
         .add("smime.encrypt", new EncryptMethod(keys)::handle)
+        .add("smime.verify", new VerifyMethod(new TrustStores())::handle)
+        .add("x509.parse", new X509ParseMethod()::handle)
         .build();
   }
 }

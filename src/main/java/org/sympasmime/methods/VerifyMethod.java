@@ -1,0 +1,57 @@
+package org.sympasmime.methods;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import org.sympasmime.SmimeException;
+import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.TrustStores;
+import org.sympasmime.rpc.RpcException;
+import org.sympasmime.smime.Verifier;
+import org.sympasmime.smime.VerifyRequest;
+import org.sympasmime.smime.VerifyResult;
+
+/** {@code smime.verify}: JSON to {@link VerifyRequest}, {@link VerifyResult} to JSON. */
+final class VerifyMethod {
+  private final Verifier verifier;
+
+  VerifyMethod(TrustStores trustStores) {
+    this.verifier = new Verifier(trustStores);
+  }
+
+  JsonNode handle(JsonNode params) throws RpcException, SmimeException {
+    Params p = new Params(params);
+    VerifyRequest request = new VerifyRequest(
+        p.requireBytes("message_b64"),
+        p.optionalPath("cafile"),
+        p.optionalPath("capath"),
+        p.optionalLong("at_time").map(Instant::ofEpochSecond));
+    return toJson(verifier.verify(request));
+  }
+
+  static ObjectNode toJson(VerifyResult r) {
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    out.put("signed", r.signed());
+    out.put("valid", r.valid());
+    out.put("reason", r.failure().map(reason -> reason.id()).orElse("ok"));
+    out.put("detail", r.detail());
+    r.format().ifPresent(f -> out.put("format", f));
+    out.set("signers", pems(r.signers()));
+    out.set("certificates", pems(r.certificates()));
+    r.content().ifPresent(c -> out.put("content_b64", Base64.getEncoder().encodeToString(c)));
+    return out;
+  }
+
+  private static ArrayNode pems(List<X509Certificate> certs) {
+    ArrayNode array = JsonNodeFactory.instance.arrayNode();
+    for (X509Certificate c : certs) {
+      array.add(Pem.encode(c));
+    }
+    return array;
+  }
+}

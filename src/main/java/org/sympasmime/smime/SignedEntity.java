@@ -1,0 +1,197 @@
+package org.sympasmime.smime;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
+
+/**
+ * Where the signature and the signed bytes of a message are, found in the bytes as received
+ * (never in a re-serialized MIME tree).
+ *
+ * <p>For {@code multipart/signed} the body is split at the delimiter lines exactly as OpenSSL's
+ * {@code multi_split} does: a line starting with {@code --boundary} opens a part, one starting
+ * with {@code --boundary--} closes the multipart, the line break before a delimiter belongs to
+ * the delimiter, and every other line break becomes CRLF (trailing CRs of a line are dropped
+ * with its LF). The first part in that form is the signed content.
+ */
+sealed interface SignedEntity {
+
+  /** Not an S/MIME signature: a result, not an error. */
+  record NotSmime(String why) implements SignedEntity {}
+
+  /** {@code multipart/signed}: the canonical first part and the DER of the signature. */
+  record Detached(byte[] content, byte[] signature) implements SignedEntity {}
+
+  /** {@code application/pkcs7-mime}: the DER of a CMS object, signed-data or not. */
+  record Opaque(byte[] cms) implements SignedEntity {}
+
+  static SignedEntity parse(byte[] message) throws SmimeException {
+    MimeHeader header = MimeHeader.parse(message, 0, message.length);
+    Optional<MimeHeader.ContentType> type = header.contentType();
+    if (type.isEmpty()) {
+      return new NotSmime("no Content-Type: not an S/MIME message");
+    }
+    String media = type.get().mediaType();
+    switch (media) {
+      case "multipart/signed":
+        return detached(message, header, type.get());
+      case "application/pkcs7-mime":
+      case "application/x-pkcs7-mime":
+        return opaque(message, header, type.get());
+      default:
+        return new NotSmime(media + " is not S/MIME signed");
+    }
+  }
+
+  private static SignedEntity detached(byte[] message, MimeHeader header,
+      MimeHeader.ContentType type) throws SmimeException {
+    Optional<String> protocol = type.parameter("protocol").map(p -> p.strip().toLowerCase());
+    if (protocol.isPresent() && !isPkcs7Signature(protocol.get())) {
+      return new NotSmime("multipart/signed with protocol " + protocol.get());
+    }
+    String boundary = type.parameter("boundary").orElse("");
+    if (boundary.isEmpty()) {
+      throw malformed("multipart/signed without a boundary");
+    }
+    List<byte[]> parts = split(message, header.bodyOffset(), boundary);
+    if (parts.size() != 2) {
+      if (protocol.isEmpty() && parts.size() >= 2 && !pkcs7Part(parts.get(1))) {
+        return new NotSmime("multipart/signed whose signature is not S/MIME");
+      }
+      throw malformed("multipart/signed must have exactly two parts, found " + parts.size());
+    }
+    byte[] sigPart = parts.get(1);
+    MimeHeader sigHeader = MimeHeader.parse(sigPart, 0, sigPart.length);
+    String sigType = sigHeader.contentType().map(MimeHeader.ContentType::mediaType).orElse("");
+    if (!isPkcs7Signature(sigType)) {
+      if (protocol.isEmpty()) {
+        return new NotSmime("multipart/signed whose signature is " + sigType);
+      }
+      throw malformed("the signature part is " + (sigType.isEmpty() ? "untyped" : sigType));
+    }
+    byte[] der = base64(sigPart, sigHeader.bodyOffset(), "signature part");
+    return new Detached(parts.get(0), der);
+  }
+
+  private static boolean pkcs7Part(byte[] part) {
+    MimeHeader h = MimeHeader.parse(part, 0, part.length);
+    return h.contentType().map(t -> isPkcs7Signature(t.mediaType())).orElse(false);
+  }
+
+  private static boolean isPkcs7Signature(String type) {
+    return type.equals("application/pkcs7-signature")
+        || type.equals("application/x-pkcs7-signature");
+  }
+
+  private static SignedEntity opaque(byte[] message, MimeHeader header,
+      MimeHeader.ContentType type) throws SmimeException {
+    String smimeType = type.parameter("smime-type").map(String::toLowerCase).orElse("");
+    if (!smimeType.isEmpty() && !smimeType.equals("signed-data")
+        && !smimeType.equals("certs-only")) {
+      return new NotSmime("application/pkcs7-mime with smime-type=" + smimeType
+          + " is not signed");
+    }
+    String cte = header.first("Content-Transfer-Encoding").orElse("base64").strip()
+        .toLowerCase();
+    int start = header.bodyOffset();
+    if (cte.equals("binary")) {
+      byte[] der = new byte[message.length - start];
+      System.arraycopy(message, start, der, 0, der.length);
+      return new Opaque(der);
+    }
+    return new Opaque(base64(message, start, "pkcs7-mime body"));
+  }
+
+  /**
+   * The parts of a multipart body, each in canonical CRLF form. The closing delimiter is
+   * required, as OpenSSL requires it.
+   */
+  static List<byte[]> split(byte[] bytes, int from, String boundary) throws SmimeException {
+    byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+    List<byte[]> parts = new ArrayList<>();
+    ByteArrayOutputStream current = null;
+    boolean inPart = false;
+    boolean first = false;
+    boolean eol = false;
+    int pos = from;
+    while (pos < bytes.length) {
+      int lf = MimeHeader.indexOf(bytes, (byte) '\n', pos, bytes.length);
+      int lineEnd = lf < 0 ? bytes.length : lf;
+      int next = lf < 0 ? bytes.length : lf + 1;
+      if (startsWith(bytes, pos, lineEnd, delimiter)) {
+        int after = pos + delimiter.length;
+        if (after + 1 < lineEnd && bytes[after] == '-' && bytes[after + 1] == '-') {
+          if (current != null) {
+            parts.add(current.toByteArray());
+          }
+          return parts;
+        }
+        inPart = true;
+        first = true;
+        pos = next;
+        continue;
+      }
+      if (inPart) {
+        int contentEnd = lineEnd;
+        while (contentEnd > pos && bytes[contentEnd - 1] == '\r') {
+          contentEnd--;
+        }
+        if (first) {
+          first = false;
+          if (current != null) {
+            parts.add(current.toByteArray());
+          }
+          current = new ByteArrayOutputStream();
+        } else if (eol) {
+          current.write('\r');
+          current.write('\n');
+        }
+        eol = lf >= 0;
+        current.write(bytes, pos, contentEnd - pos);
+      }
+      pos = next;
+    }
+    throw malformed("multipart/signed without its closing delimiter --" + boundary + "--");
+  }
+
+  private static boolean startsWith(byte[] bytes, int pos, int end, byte[] prefix) {
+    if (end - pos < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (bytes[pos + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Base64 as OpenSSL's decoder takes it: line breaks and blanks ignored, nothing else. */
+  static byte[] base64(byte[] bytes, int from, String what) throws SmimeException {
+    StringBuilder clean = new StringBuilder(bytes.length - from);
+    for (int i = from; i < bytes.length; i++) {
+      char c = (char) (bytes[i] & 0xff);
+      if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+        continue;
+      }
+      clean.append(c);
+    }
+    if (clean.length() == 0) {
+      throw malformed("the " + what + " is empty");
+    }
+    try {
+      return Base64.getDecoder().decode(clean.toString());
+    } catch (IllegalArgumentException e) {
+      throw malformed("the " + what + " is not valid base64");
+    }
+  }
+
+  private static SmimeException malformed(String why) {
+    return new SmimeException(Reason.MALFORMED_INPUT, why);
+  }
+}

@@ -1,0 +1,286 @@
+package org.sympasmime.smime;
+
+import java.io.IOException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.DSAParams;
+import java.security.interfaces.DSAPublicKey;
+import java.security.spec.DSAPublicKeySpec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignerDigestMismatchException;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
+import org.sympasmime.pki.CertificateInfo;
+import org.sympasmime.pki.ChainValidator;
+import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.TrustStore;
+import org.sympasmime.pki.TrustStores;
+
+/**
+ * {@code smime.verify}: checks every SignerInfo of a message over the bytes received, then the
+ * signer's certificate path, dates and usage. Thread-safe.
+ *
+ * <p>Checks come in this order, and the first failure (in SignerInfo order) is the reason:
+ * signer certificate found ({@code no_signer_cert}), algorithm accepted
+ * ({@code unsupported_algorithm}: MD5 and weaker), content digest and signature
+ * ({@code bad_signature}) for every signer; then for every signer its path
+ * ({@code untrusted_chain}), usage ({@code wrong_usage}) and dates ({@code expired},
+ * {@code not_yet_valid}). A cryptographic failure therefore always wins over a trust failure,
+ * so that "the signature is intact but I cannot vouch for the signer" is recognizable.
+ */
+public final class Verifier {
+  private static final Set<String> REFUSED_DIGESTS = Set.of(
+      "1.2.840.113549.2.5", // MD5
+      "1.2.840.113549.2.2", // MD2
+      "1.2.840.113549.2.4"); // MD4
+  private static final Set<String> REFUSED_SIGNATURES = Set.of(
+      "1.2.840.113549.1.1.4", "1.2.840.113549.1.1.2", "1.2.840.113549.1.1.3");
+
+  private final TrustStores trustStores;
+
+  public Verifier(TrustStores trustStores) {
+    this.trustStores = trustStores;
+    Pem.init();
+  }
+
+  public VerifyResult verify(VerifyRequest request) throws SmimeException {
+    SignedEntity entity = SignedEntity.parse(request.message());
+    if (entity instanceof SignedEntity.NotSmime n) {
+      return VerifyResult.notSmime(n.why());
+    }
+    if (entity instanceof SignedEntity.Detached d) {
+      ContentInfo info = contentInfo(d.signature());
+      if (!info.getContentType().equals(CMSObjectIdentifiers.signedData)) {
+        throw new SmimeException(Reason.MALFORMED_INPUT,
+            "the signature part holds " + info.getContentType().getId() + ", not signed-data");
+      }
+      CMSSignedData sd;
+      try {
+        sd = new CMSSignedData(new CMSProcessableByteArray(d.content()), info);
+      } catch (CMSException | RuntimeException e) {
+        throw new SmimeException(Reason.MALFORMED_INPUT, "the signature does not parse");
+      }
+      return check(sd, d.content(), "multipart/signed", request);
+    }
+    SignedEntity.Opaque o = (SignedEntity.Opaque) entity;
+    ContentInfo info = contentInfo(o.cms());
+    if (!info.getContentType().equals(CMSObjectIdentifiers.signedData)) {
+      return VerifyResult.notSmime("application/pkcs7-mime holding "
+          + info.getContentType().getId() + ", not signed-data");
+    }
+    CMSSignedData sd;
+    byte[] content;
+    try {
+      sd = new CMSSignedData(info);
+      if (sd.getSignedContent() == null) {
+        if (sd.getSignerInfos().size() == 0) {
+          return VerifyResult.notSmime("certs-only: no signature");
+        }
+        throw new SmimeException(Reason.MALFORMED_INPUT,
+            "application/pkcs7-mime signed-data without content");
+      }
+      content = (byte[]) sd.getSignedContent().getContent();
+    } catch (CMSException | RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "the signed-data does not parse");
+    }
+    return check(sd, content, "signed-data", request);
+  }
+
+  private static ContentInfo contentInfo(byte[] der) throws SmimeException {
+    try {
+      return ContentInfo.getInstance(ASN1Primitive.fromByteArray(der));
+    } catch (IOException | RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "the CMS object does not parse");
+    }
+  }
+
+  private VerifyResult check(CMSSignedData sd, byte[] content, String format,
+      VerifyRequest request) throws SmimeException {
+    List<SignerInformation> signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
+    if (signerInfos.isEmpty()) {
+      return VerifyResult.notSmime("certs-only: no signature");
+    }
+    List<X509Certificate> carried = carriedCertificates(sd);
+    TrustStore store = trustStores.load(request.cafile(), request.capath());
+
+    List<X509Certificate> signers = new ArrayList<>();
+    Optional<Failure> failure = Optional.empty();
+    for (SignerInformation si : signerInfos) {
+      Optional<X509Certificate> cert = signerCertificate(si, carried, store);
+      cert.ifPresent(signers::add);
+      if (failure.isPresent()) {
+        continue;
+      }
+      if (cert.isEmpty()) {
+        failure = Optional.of(new Failure(Reason.NO_SIGNER_CERT,
+            "the certificate of signer " + describe(si) + " is neither in the message nor in"
+                + " the trust store"));
+        continue;
+      }
+      failure = signature(si, cert.get(), carried, store);
+    }
+    if (failure.isEmpty()) {
+      Date at = Date.from(request.atTime().orElseGet(Instant::now));
+      for (X509Certificate signer : signers) {
+        Optional<ChainValidator.Failure> f =
+            ChainValidator.validate(signer, carried, store, at);
+        if (f.isPresent()) {
+          failure = Optional.of(new Failure(f.get().reason(), f.get().detail()));
+          break;
+        }
+      }
+    }
+    String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers));
+    return new VerifyResult(true, failure.isEmpty(), failure.map(Failure::reason), detail,
+        Optional.of(format), signers, carried, Optional.of(content));
+  }
+
+  private record Failure(Reason reason, String detail) {}
+
+  /**
+   * A SignerInfo whose signed attributes are checked in the encoding received. Bouncy Castle
+   * re-sorts the SET into DER order before checking; OpenSSL (and so Crypt::SMIME) keeps the
+   * order of the message. Some clients (Outlook for Mac 2011) send them unsorted and signed
+   * them that way, so only the received order verifies.
+   */
+  private static final class AsReceived extends SignerInformation {
+    AsReceived(SignerInformation base) {
+      super(base);
+    }
+
+    @Override
+    public byte[] getEncodedSignedAttributes() throws IOException {
+      return signedAttributeSet == null ? null : signedAttributeSet.getEncoded(ASN1Encoding.DL);
+    }
+  }
+
+  private static Optional<Failure> signature(SignerInformation si, X509Certificate cert,
+      List<X509Certificate> carried, TrustStore store) {
+    if (REFUSED_DIGESTS.contains(si.getDigestAlgOID())
+        || REFUSED_SIGNATURES.contains(si.getEncryptionAlgOID())) {
+      return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM,
+          "signer " + describe(si) + " uses a broken digest (MD5 or older)"));
+    }
+    try {
+      PublicKey key = effectiveKey(cert, carried, store);
+      // Built from the key, not the certificate: BC would otherwise also check the
+      // certificate's dates at signingTime, which is the chain check's business.
+      boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
+          .setProvider("BC").build(key));
+      return ok ? Optional.empty() : Optional.of(new Failure(Reason.BAD_SIGNATURE,
+          "the signature of " + describe(si) + " does not verify"));
+    } catch (CMSSignerDigestMismatchException e) {
+      return Optional.of(new Failure(Reason.BAD_SIGNATURE,
+          "the content does not match the digest signed by " + describe(si)));
+    } catch (OperatorCreationException e) {
+      return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM,
+          "unsupported signature algorithm " + si.getEncryptionAlgOID()));
+    } catch (CMSException e) {
+      if (e.getCause() instanceof OperatorCreationException) {
+        return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM,
+            "unsupported algorithm " + si.getDigestAlgOID() + "/" + si.getEncryptionAlgOID()));
+      }
+      return Optional.of(new Failure(Reason.BAD_SIGNATURE,
+          "the signature of " + describe(si) + " does not verify: " + e.getMessage()));
+    } catch (RuntimeException e) {
+      return Optional.of(new Failure(Reason.BAD_SIGNATURE,
+          "the signature of " + describe(si) + " does not verify: " + e.getClass().getSimpleName()));
+    }
+  }
+
+  /**
+   * The signer's public key; a DSA key without parameters inherits them from its issuer
+   * (RFC 3279 2.3.2), as in the RFC 4134 examples.
+   */
+  private static PublicKey effectiveKey(X509Certificate cert, List<X509Certificate> carried,
+      TrustStore store) {
+    PublicKey key = cert.getPublicKey();
+    if (!(key instanceof DSAPublicKey dsa) || dsa.getParams() != null) {
+      return key;
+    }
+    List<X509Certificate> candidates = new ArrayList<>(carried);
+    candidates.addAll(store.certificates());
+    for (X509Certificate issuer : candidates) {
+      if (issuer.getSubjectX500Principal().equals(cert.getIssuerX500Principal())
+          && issuer.getPublicKey() instanceof DSAPublicKey ik && ik.getParams() != null) {
+        DSAParams p = ik.getParams();
+        try {
+          return KeyFactory.getInstance("DSA", "BC").generatePublic(
+              new DSAPublicKeySpec(dsa.getY(), p.getP(), p.getQ(), p.getG()));
+        } catch (Exception e) {
+          return key;
+        }
+      }
+    }
+    return key;
+  }
+
+  private static Optional<X509Certificate> signerCertificate(SignerInformation si,
+      List<X509Certificate> carried, TrustStore store) {
+    for (List<X509Certificate> source : List.of(carried, store.certificates())) {
+      for (X509Certificate c : source) {
+        try {
+          if (si.getSID().match(new X509CertificateHolder(c.getEncoded()))) {
+            return Optional.of(c);
+          }
+        } catch (IOException | java.security.cert.CertificateEncodingException e) {
+          // cannot match an undecodable certificate
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static List<X509Certificate> carriedCertificates(CMSSignedData sd)
+      throws SmimeException {
+    List<X509Certificate> out = new ArrayList<>();
+    JcaX509CertificateConverter converter = new JcaX509CertificateConverter().setProvider("BC");
+    for (X509CertificateHolder h : sd.getCertificates().getMatches(null)) {
+      try {
+        out.add(converter.getCertificate(h));
+      } catch (CertificateException e) {
+        throw new SmimeException(Reason.MALFORMED_INPUT,
+            "the message carries a certificate that does not decode");
+      }
+    }
+    return out;
+  }
+
+  private static String describe(SignerInformation si) {
+    if (si.getSID().getSubjectKeyIdentifier() != null) {
+      return "with key id " + org.bouncycastle.util.encoders.Hex.toHexString(
+          si.getSID().getSubjectKeyIdentifier());
+    }
+    return "serial " + si.getSID().getSerialNumber().toString(16) + " of "
+        + si.getSID().getIssuer();
+  }
+
+  private static String names(List<X509Certificate> signers) {
+    Set<String> names = new LinkedHashSet<>();
+    for (X509Certificate c : signers) {
+      CertificateInfo info = CertificateInfo.of(c);
+      names.add(info.emails().isEmpty() ? info.subject() : info.emails().get(0));
+    }
+    return String.join(", ", names);
+  }
+}
