@@ -424,7 +424,7 @@ sub check_smime_signature {
     my %certs;
     foreach my $cert (@{$result->{signers} || []}) {
         my $parsed = Sympa::Tools::SMIME::parse_cert(text => $cert);
-        next unless $parsed;
+        next unless $parsed and defined $sender;
         next unless $parsed->{'email'}{$sender};
 
         if ($parsed->{'purpose'}{'sign'} and $parsed->{'purpose'}{'enc'}) {
