@@ -26,6 +26,18 @@ my %context = (
     map { ($_ => fake_list($home, $_)) } qw(secure split eclist nokeys),
 );
 
+# MIME::Parser temporary files on disk (not in memory), while decrypting.
+my $disk_tmpfiles = 0;
+{
+    no warnings 'redefine';
+    my $new_tmpfile = \&MIME::Parser::new_tmpfile;
+    *MIME::Parser::new_tmpfile = sub {
+        my $parser = shift;
+        $disk_tmpfiles++ unless $parser->tmp_to_core;
+        return $new_tmpfile->($parser, @_);
+    };
+}
+
 # Runs smime_decrypt on a fresh message; returns what happened.
 sub decrypt {
     my $string  = shift;
@@ -35,6 +47,7 @@ sub decrypt {
         context => $context{$options{context} // 'robot'});
     my $before = $message->as_string;
     clear_logs();
+    $disk_tmpfiles = 0;
     local $Conf::Conf{'key_passwd'} = $options{key_passwd} // $pw;
     my $result = eval {
         $options{original}
@@ -48,15 +61,16 @@ sub decrypt {
             ? ($result == $message ? 'self' : $result)
             : $result
         ),
-        before    => $before,
-        after     => $message->as_string,
-        head      => $message->header_as_string,
-        body      => $message->body_as_string,
-        crypted   => $message->{smime_crypted},
-        orig      => $message->{orig_msg_as_string},
-        protected => $message->{protected},
-        logs      => [logs()],
-        tmpfiles  => [sort keys %{files_in($Conf::Conf{'tmpdir'})}],
+        before        => $before,
+        after         => $message->as_string,
+        head          => $message->header_as_string,
+        body          => $message->body_as_string,
+        crypted       => $message->{smime_crypted},
+        orig          => $message->{orig_msg_as_string},
+        protected     => $message->{protected},
+        logs          => [logs()],
+        tmpfiles      => [sort keys %{files_in($Conf::Conf{'tmpdir'})}],
+        disk_tmpfiles => $disk_tmpfiles,
     };
 }
 
@@ -165,6 +179,8 @@ unlike $r->{head}, qr/^Content-(Transfer-Encoding|Disposition):/m,
     'multipart: outer Content-Transfer-Encoding and -Disposition dropped';
 ($multipart = (split /\n\n/, $multipart, 2)[1]) =~ s/\n/\r\n/g;
 is $r->{body}, $multipart, 'multipart: body';
+is $r->{disk_tmpfiles}, 0,
+    'multipart: MIME::Parser kept its temporary files in memory';
 
 $r = decrypt($encrypted{binary});
 is $r->{body}, (split /\n\n/, $binary, 2)[1], 'binary: every byte kept';
@@ -209,6 +225,10 @@ SKIP: {
             [@$orig{qw(died result after crypted orig protected)}],
             "$name: same as the original";
     }
+    my $orig = decrypt($encrypted{multipart}, original => 1);
+    ok $orig->{disk_tmpfiles},
+        'multipart: the original\'s parser used a temporary file on disk';
+
     foreach my $case ([bob => []], [secure => [key_passwd => 'wrong']]) {
         my ($name, $options) = @$case;
         my $orig = decrypt(
