@@ -71,6 +71,12 @@ sub decrypt {
         logs          => [logs()],
         tmpfiles      => [sort keys %{files_in($Conf::Conf{'tmpdir'})}],
         disk_tmpfiles => $disk_tmpfiles,
+        # What Sympa then does for a subscriber in "mail" mode.
+        decorate => do {
+            $message->prepare_message_according_to_mode('mail',
+                $context{secure});
+            $message->{shelved}{decorate};
+        },
     };
 }
 
@@ -206,8 +212,9 @@ foreach my $case (
     is $r->{died},      undef,        "$name: does not die";
     is $r->{result},    undef,        "$name: undef";
     is $r->{after},     $r->{before}, "$name: message intact";
-    is $r->{protected}, 1,            "$name: protected (no footer)";
-    ok !$r->{crypted}, "$name: not smime_crypted";
+    is $r->{protected}, 1,            "$name: protected";
+    ok !$r->{decorate}, "$name: Sympa adds no footer";
+    ok !$r->{crypted},  "$name: not smime_crypted";
     is scalar(grep { $_ =~ $reason } @{$r->{logs}}), 1,
         "$name: one log line with the reason";
 }
@@ -237,8 +244,8 @@ SKIP: {
             context  => ($name eq 'secure' ? 'secure' : 'robot')
         );
         is $orig->{result}, undef, "$name: the original fails too";
-        ok !$orig->{protected},
-            "$name: but leaves the message unprotected (footer added)";
+        ok !$orig->{protected}, "$name: but leaves the message unprotected";
+        is $orig->{decorate}, 1, "$name: so Sympa adds a footer";
     }
 }
 
