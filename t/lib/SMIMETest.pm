@@ -28,6 +28,12 @@ our @EXPORT = qw(
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
 our $SYMPA_LIB = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
 
+BEGIN {
+    my $lib = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
+    Test::More::plan(skip_all => "no Sympa in $lib (SYMPA_LIB)")
+        unless -f "$lib/Sympa/Message.pm";
+}
+
 # The shim first, as PERL5OPT=-MSympa::SMIME::Shim loads it, then Sympa's
 # library, as Sympa's scripts "use lib" it.
 use lib abs_path(dirname(__FILE__) . '/../../perl/lib');
