@@ -138,4 +138,22 @@ is_deeply \@printed, \@created, 'disable prints every file it removes';
 is $rc, 0, 'disable again: success';
 like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
 
+# On this machine itself, dry run only: the real units, nothing written.
+SKIP: {
+    my @real = grep { -f "/lib/systemd/system/$_" } @units;
+    skip 'no Debian Sympa units here', 4 unless @real;
+    my $existed = -e '/usr/share/sympa-smime';
+    ($rc, $out) = run("$bin/sympa-smime-enable", '--dry-run', '--jar', $jar);
+    is $rc, 0, 'dry run on /: success';
+    is_deeply [
+        sort $out =~
+            m{^would create /etc/systemd/system/(.*)\.d/sympa-smime\.conf$}mg
+        ],
+        [sort @real], 'dry run on /: a drop-in for each Sympa unit';
+    like $out,
+        qr/^(would run systemctl daemon-reload|skip systemctl daemon-reload \(systemd is not running\))$/m,
+        'dry run on /: daemon-reload only where systemd runs';
+    is -e '/usr/share/sympa-smime', $existed, 'dry run on /: nothing written';
+}
+
 done_testing();
