@@ -206,11 +206,7 @@ sub smime_decrypt {
         $self->{'protected'} = 1;
         return undef;
     }
-    $log->syslog(
-        'debug',
-        'Decrypted with %s (%s)',
-        @$result{qw(cert content_encryption)}
-    );
+    $log->syslog('debug', 'Decrypted with %s', $result->{cert});
 
     my $msg_string = $result->{entity_b64};
     my $parser     = _parser();
@@ -325,7 +321,8 @@ sub smime_encrypt {
 # check_smime_signature() runs; undef on failure, else the message.
 # Changes: the signature carries the intermediate certificates found in the
 # list's cert.pem and in cafile (6.2.70's "Add intermediate CA certificates"
-# FIXME).
+# FIXME); an expired or unusable list certificate is refused (the message
+# then goes unsigned, as after any failure).
 sub smime_sign {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -337,11 +334,8 @@ sub smime_sign {
 
     my ($certfile, $keyfile) = Sympa::Tools::SMIME::find_keys($list, 'sign');
     unless ($certfile) {
-        $log->syslog(
-            'err',
-            'Unable to S/MIME sign message: %s',
-            'file_unreadable: no key pair'
-        );
+        $log->syslog('err',
+            'Unable to S/MIME sign message: file_unreadable: no key pair');
         return undef;
     }
 
