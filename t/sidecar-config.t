@@ -32,7 +32,11 @@ is( $conf->{jar},
     'default jar: the repository build, else the installed path'
 );
 is_deeply([@{$conf}{qw(java java_opts timeout cipher key_transport)}],
-    ['java', '', 60, 'aes-128-cbc', 'rsa-pkcs1'], 'defaults');
+    [   'java', '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
+        60, 'aes-128-cbc', 'rsa-pkcs1'
+    ],
+    'defaults'
+);
 is_deeply(
     [values %{$conf->{sources}}],
     [('default') x 6],

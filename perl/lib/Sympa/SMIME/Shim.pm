@@ -1,0 +1,606 @@
+# -*- indent-tabs-mode: nil; -*-
+# vim:ft=perl:et:sw=4
+
+# sympa-smime: S/MIME for Sympa through a Java sidecar.
+#
+# This program is free software; you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation; either version 2 of the License, or
+# (at your option) any later version.
+
+package Sympa::SMIME::Shim;
+
+use strict;
+use warnings;
+use English      qw(-no_match_vars);
+use Scalar::Util qw();
+
+our $VERSION = '0.1.0';
+
+# The replaced subroutines as Sympa defined them, by full name.
+our %ORIGINAL;
+
+# What is replaced, by the file that defines it.
+my %PATCH = (
+    'Sympa/Message.pm' => [
+        'Sympa::Message',
+        check_smime_signature => \&check_smime_signature,
+        smime_decrypt         => \&smime_decrypt,
+        smime_encrypt         => \&smime_encrypt,
+        smime_sign            => \&smime_sign,
+    ],
+    'Sympa/Tools/SMIME.pm' =>
+        ['Sympa::Tools::SMIME', parse_cert => \&parse_cert],
+);
+
+my $log;        # Sympa::Log, once a Sympa module is there.
+my %loading;    # Files the @INC hook is loading, against re-entry.
+
+# Loads a watched module from the rest of @INC, then patches it.
+my $inc_hook = sub {
+    my (undef, $file) = @_;
+
+    return unless $PATCH{$file} and not $loading{$file};
+    local $loading{$file} = 1;
+    require $file;
+    _patch($file);
+
+    # The module is loaded: what the outer require compiles is a no-op.
+    open my $fh, '<', \"1;\n";
+    return $fh;
+};
+
+# Patch at once what is loaded; hook the rest.
+_patch($_) foreach grep { $INC{$_} } sort keys %PATCH;
+if (grep { not $INC{$_} } keys %PATCH) {
+    unshift @INC, $inc_hook;
+    _keep_hook_first_after_use_lib();
+}
+
+# Sympa's scripts "use lib" their library after PERL5OPT has loaded us,
+# which puts it before the hook: put the hook back in front.
+sub _keep_hook_first_after_use_lib {
+    require lib;
+    my $import = \&lib::import;
+    no warnings 'redefine';
+    *lib::import = sub {
+        $import->(@_);
+        return if %loading;    # Never move a hook perl is running.
+        my @others = grep { not(ref $_ and $_ == $inc_hook) } @INC;
+        @INC = ($inc_hook, @others) if @others < @INC;
+        return;
+    };
+}
+
+sub _patch {
+    my $file = shift;
+    my ($package, %subs) = @{$PATCH{$file}};
+
+    require Sympa::Log;
+    $log = Sympa::Log->instance;
+
+    no strict 'refs';
+    no warnings 'redefine';
+    foreach my $name (sort keys %subs) {
+        my $full_name = $package . '::' . $name;
+        next if $ORIGINAL{$full_name} or not defined &{$full_name};
+        $ORIGINAL{$full_name} = \&{$full_name};
+        *{$full_name} = $subs{$name};
+    }
+}
+
+# Calls the sidecar.  Members ending in "_b64" are bytes, in the parameters
+# as in the result; @needed members must be in the result.
+# Returns the result, or undef and the failure as "reason: detail".
+sub _call {
+    my $method = shift;
+    my $needed = shift;
+    my %params = @_;
+
+    my $result = eval {
+        require Sympa::SMIME::Sidecar;
+        foreach my $name (grep { /_b64\z/ } keys %params) {
+            $params{$name} =
+                Sympa::SMIME::Sidecar::encode_bytes($params{$name});
+        }
+        my $result =
+            Sympa::SMIME::Sidecar->instance->call($method, {%params});
+        foreach my $name (@$needed) {
+            die "no $name in the answer to $method\n"
+                unless defined $result->{$name};
+        }
+        foreach my $name (grep { /_b64\z/ } keys %$result) {
+            $result->{$name} =
+                Sympa::SMIME::Sidecar::decode_bytes($result->{$name});
+        }
+        $result;
+    };
+    return $result if ref $result eq 'HASH';
+
+    my $error = $EVAL_ERROR;
+    return (undef, "$error")
+        if Scalar::Util::blessed($error)
+        and $error->can('reason');
+    $error = 'no result' unless defined $error and length $error;
+    $error =~ s/\s+\z//;
+    return (undef, "internal: $error");
+}
+
+# $Conf::Conf{$name}, when it is set and not empty.
+sub _conf {
+    my @names = @_;
+    return map { ($_ => $Conf::Conf{$_}) }
+        grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @names;
+}
+
+# Restores into $head every field of $orig_head it lacks, as 6.2.70 does
+# after decrypting, encrypting and signing.
+sub _restore_fields {
+    my $head      = shift;
+    my $orig_head = shift;
+
+    my $predefined_headers;
+    foreach my $header ($head->tags) {
+        $predefined_headers->{lc $header} = 1 if $head->get($header);
+    }
+    foreach my $header (split /\n(?![ \t])/, $orig_head) {
+        next unless $header =~ /^([^\s:]+)\s*:\s*(.*)$/s;
+        my ($tag, $val) = ($1, $2);
+        $head->add($tag, $val) unless $predefined_headers->{lc $tag};
+    }
+}
+
+sub _parser {
+    my $parser = MIME::Parser->new;
+    $parser->output_to_core(1);
+    $parser->tmp_dir($Conf::Conf{'tmpdir'});
+    return $parser;
+}
+
+# Keeps 6.2.70: 0 unless the message is application/(x-)pkcs7-mime and not
+# signed-data; undef when no key pair is found or none opens the message;
+# else the message, its header and body replaced by the decrypted entity, with
+# smime_crypted and orig_msg_as_string set.
+# Changes: every pair from find_keys() goes in one sidecar call, the parser
+# keeps its temporary files in memory, and a message that cannot be decrypted
+# is marked protected, so it is delivered intact as Sympa's documentation
+# says, not decorated.
+sub smime_decrypt {
+    $log->syslog('debug2', '(%s)', @_);
+    my $self = shift;
+
+    my $content_type = lc($self->{_head}->mime_attr('Content-Type') || '');
+    unless (
+        (      $content_type eq 'application/pkcs7-mime'
+            or $content_type eq 'application/x-pkcs7-mime'
+        )
+        and !Sympa::Tools::Data::smart_eq(
+            $self->{_head}->mime_attr('Content-Type.smime-type'),
+            qr/signed-data/i
+        )
+    ) {
+        return 0;
+    }
+
+    #FIXME: an empty "context" parameter means mail to sympa@, listmaster@...
+    my ($certs, $keys) =
+        Sympa::Tools::SMIME::find_keys($self->{context} || '*', 'decrypt');
+    unless (defined $certs and @$certs) {
+        $log->syslog('err',
+            'Unable to decrypt message: missing certificate file');
+        $self->{'protected'} = 1;
+        return undef;
+    }
+
+    my ($result, $error) = _call(
+        'smime.decrypt',
+        ['entity_b64'],
+        message_b64 => $self->as_string,
+        keys        => [
+            map { {cert => $certs->[$_], key => $keys->[$_]} } 0 .. $#$certs
+        ],
+        _conf('key_passwd'),
+    );
+    unless ($result) {
+        $log->syslog('err', 'Message could not be decrypted: %s', $error);
+        $self->{'protected'} = 1;
+        return undef;
+    }
+    $log->syslog('debug', 'Decrypted with %s', $result->{cert});
+
+    my $msg_string = $result->{entity_b64};
+    my $parser     = _parser();
+    $parser->tmp_to_core(1);
+    my $entity = $parser->parse_data($msg_string);
+    unless (defined $entity) {
+        $log->syslog('err', 'Message could not be decrypted');
+        $self->{'protected'} = 1;
+        return undef;
+    }
+
+    my ($dummy, $body_string) = split /(?:\A|\n)\r?\n/, $msg_string, 2;
+    my $head = $entity->head;
+    _restore_fields($head, $self->header_as_string);
+    # Some headers from the initial message should not be restored
+    # Content-Disposition and Content-Transfer-Encoding if the result is
+    # multipart
+    $head->delete('Content-Disposition')
+        if $self->get_header('Content-Disposition');
+    if (
+        Sympa::Tools::Data::smart_eq(
+            $head->mime_attr('Content-Type'),
+            qr/multipart/i
+        )
+    ) {
+        $head->delete('Content-Transfer-Encoding')
+            if $self->get_header('Content-Transfer-Encoding');
+    }
+
+    $self->{'smime_crypted'}      = 'smime_crypted';
+    $self->{'orig_msg_as_string'} = $self->as_string;
+    $self->{_head}                = $head;
+    $self->{_body}                = $body_string;
+    delete $self->{_entity_cache};    # Clear entity cache.
+    $log->syslog('debug', 'Message has been decrypted');
+
+    return $self;
+}
+
+# Keeps 6.2.70: the recipient's certificate is ssl_cert_dir/<email>@enc, else
+# ssl_cert_dir/<email>; only the MIME-* and Content-* fields are encrypted
+# with the body; every other field stays in clear; undef on any failure (so
+# Sympa sends x509-user-cert-missing), else the message.
+# Changes: cipher and key transport come from the sidecar's configuration, and
+# a file holding no usable certificate, expired or not for encryption is
+# refused instead of giving an envelope nobody can open.
+sub smime_encrypt {
+    $log->syslog('debug2', '(%s, %s)', @_);
+    my $self  = shift;
+    my $email = shift;
+
+    my $msg_header = $self->{_head};
+
+    my $certfile;
+    my $base = sprintf '%s/%s',
+        $Conf::Conf{'ssl_cert_dir'},
+        Sympa::Tools::Text::encode_filesystem_safe($email);
+    if (-f $base . '@enc') {
+        $certfile = $base . '@enc';
+    } else {
+        $certfile = $base;
+    }
+    unless (-r $certfile) {
+        $log->syslog('notice',
+            'Unable to encrypt message to %s (missing certificate %s)',
+            $email, $certfile);
+        return undef;
+    }
+
+    # Only the MIME header fields go inside (RFC 2633 3.1).
+    my $dup_head = $msg_header->dup();
+    foreach my $t ($dup_head->tags()) {
+        $dup_head->delete($t) unless $t =~ /^(mime|content)-/i;
+    }
+
+    my $config =
+        eval { require Sympa::SMIME::Sidecar; Sympa::SMIME::Sidecar->config }
+        || {};
+    my ($result, $error) = _call(
+        'smime.encrypt', ['message_b64'],
+        entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
+        recipients => [{path => $certfile}],
+        map      { ($_ => $config->{$_}) }
+            grep { defined $config->{$_} } qw(cipher key_transport)
+    );
+    unless ($result) {
+        $log->syslog('err', 'Unable to encrypt message to %s: %s',
+            $email, $error);
+        return undef;
+    }
+    my $msg_string = $result->{message_b64};
+
+    my $entity = _parser()->parse_data($msg_string);
+    unless ($entity) {
+        $log->syslog('notice', 'Unable to parse message');
+        return undef;
+    }
+
+    my ($dummy, $body_string) = split /\n\r?\n/, $msg_string, 2;
+    _restore_fields($entity->head, $msg_header->as_string);
+
+    $self->{_head} = $entity->head;
+    $self->{_body} = $body_string;
+    delete $self->{_entity_cache};    # Clear entity cache.
+
+    return $self;
+}
+
+# Keeps 6.2.70: 1 without a list; the list's sign key pair from find_keys();
+# only Content-Type and Content-Transfer-Encoding are signed with the body;
+# the other fields are restored on the multipart/signed; then
+# check_smime_signature() runs; undef on failure, else the message.
+# Changes: the signature carries the intermediate certificates found in the
+# list's cert.pem and in cafile (6.2.70's "Add intermediate CA certificates"
+# FIXME); an expired or unusable list certificate is refused (the message
+# then goes unsigned, as after any failure).
+sub smime_sign {
+    $log->syslog('debug2', '(%s)', @_);
+    my $self = shift;
+
+    my $list = $self->{context};
+
+    #FIXME
+    return 1 unless $list;
+
+    my ($certfile, $keyfile) = Sympa::Tools::SMIME::find_keys($list, 'sign');
+    unless ($certfile) {
+        $log->syslog('err',
+            'Unable to S/MIME sign message: file_unreadable: no key pair');
+        return undef;
+    }
+
+    # OpenSSL only needs content type & encoding to generate a
+    # multipart/signed msg
+    my $dup_head = $self->head->dup;
+    foreach my $field ($dup_head->tags) {
+        next if $field =~ /^(content-type|content-transfer-encoding)$/i;
+        $dup_head->delete($field);
+    }
+
+    my ($result, $error) = _call(
+        'smime.sign', ['message_b64'],
+        entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
+        cert       => $certfile,
+        key        => $keyfile,
+        _conf('key_passwd', 'cafile'),
+    );
+    unless ($result) {
+        $log->syslog('err', 'Unable to S/MIME sign message: %s', $error);
+        return undef;
+    }
+    my $msg_string = $result->{message_b64};
+
+    my $signed_msg = _parser()->parse_data($msg_string);
+    unless ($signed_msg) {
+        $log->syslog('notice', 'Unable to parse message');
+        return undef;
+    }
+
+    my $head = $signed_msg->head;
+    _restore_fields($head, $self->header_as_string);
+
+    ## Keeping original message string in addition to updated headers.
+    my ($dummy, $body_string) = split /(?:\A|\n)\r?\n/, $msg_string, 2;
+
+    $self->{_head} = $head;
+    $self->{_body} = $body_string;
+    delete $self->{_entity_cache};    # Clear entity cache.
+    $self->check_smime_signature;
+
+    return $self;
+}
+
+# Keeps 6.2.70: 0 unless is_signed(); protected set; undef when the signature
+# does not verify or no signer certificate is the sender's; else 1 with
+# smime_signed set and the signer's certificate stored as
+# ssl_cert_dir/<sender> (signing and encryption), or <sender>@sign and
+# <sender>@enc (one purpose each), stale files removed.
+# Changes: the sidecar's purpose rules (an EC keyAgreement certificate is one
+# for encryption; nonRepudiation alone is enough for signing); a signer
+# certificate without keyUsage no longer makes it die; only cafile and capath
+# are trusted when one of them is set; the log line gives the reason code.
+sub check_smime_signature {
+    $log->syslog('debug2', '(%s)', @_);
+    my $self = shift;
+
+    return 0 unless $self->is_signed;
+
+    ## Messages that should not be altered (no footer)
+    $self->{'protected'} = 1;
+
+    my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
+
+    my ($result, $error) = _call(
+        'smime.verify', ['valid'],
+        message_b64 => $self->as_string,
+        _conf('cafile', 'capath'),
+    );
+    unless ($result and $result->{valid}) {
+        $error //= sprintf '%s: %s', $result->{reason} // 'internal',
+            $result->{detail} // '';
+        $log->syslog('info', '%s: Unable to verify S/MIME signature: %s',
+            $self, $error);
+        return undef;
+    }
+
+    # Second step is to check the signer of message matches the sender, and
+    # look at the purpose: S/MIME signing and/or S/MIME encryption.
+    my %certs;
+    foreach my $cert (@{$result->{signers} || []}) {
+        my $parsed = Sympa::Tools::SMIME::parse_cert(text => $cert);
+        next unless $parsed and defined $sender;
+        next unless $parsed->{'email'}{$sender};
+
+        if ($parsed->{'purpose'}{'sign'} and $parsed->{'purpose'}{'enc'}) {
+            $certs{'both'} = $cert;
+            $log->syslog('debug', 'Found a signing + encryption cert');
+        } elsif ($parsed->{'purpose'}{'sign'}) {
+            $certs{'sign'} = $cert;
+            $log->syslog('debug', 'Found a signing cert');
+        } elsif ($parsed->{'purpose'}{'enc'}) {
+            $certs{'enc'} = $cert;
+            $log->syslog('debug', 'Found an encryption cert');
+        }
+        last if $certs{'both'} or ($certs{'sign'} and $certs{'enc'});
+    }
+    unless ($certs{both} or $certs{sign} or $certs{enc}) {
+        $log->syslog('info', '%s: Could not extract certificate for %s',
+            $self, $sender);
+        return undef;
+    }
+
+    # Save them, as email@addr if combined, or as email@addr@sign /
+    # email@addr@enc for split certs.
+    foreach my $c (keys %certs) {
+        my $filename = sprintf '%s/%s', $Conf::Conf{'ssl_cert_dir'},
+            Sympa::Tools::Text::encode_filesystem_safe($sender);
+        if ($c ne 'both') {
+            unlink $filename;    # just in case there's an old cert left...
+            $filename .= "\@$c";
+        } else {
+            unlink("$filename\@enc");
+            unlink("$filename\@sign");
+        }
+        $log->syslog('debug', 'Saving %s cert in %s', $c, $filename);
+        my $fh;
+        unless (open $fh, '>', $filename) {
+            $log->syslog('err', 'Unable to create certificate file %s: %m',
+                $filename);
+            return undef;
+        }
+        print $fh $certs{$c};
+        close $fh;
+    }
+
+    $self->{'smime_signed'} = 1;
+    $log->syslog('debug3', '%s is signed, signature is checked', $self);
+    return 1;
+}
+
+# Keeps 6.2.70: dies without text or file; undef for a missing file or
+# anything but a PEM certificate (DER, a key, garbage); else {subject, issuer,
+# notAfter, emails, email, purpose} in Crypt::OpenSSL::X509's formats, e-mail
+# addresses valid and lower-cased, in the same order, duplicates kept.
+# Changes: purpose follows the sidecar's rules (no keyUsage: both; sign is
+# digitalSignature or nonRepudiation; enc is keyEncipherment, or keyAgreement
+# on an EC key), so certificates without keyUsage or extensions no longer
+# make it die.
+sub parse_cert {
+    my %arg = @_;
+
+    my $pem;
+    if ($arg{'text'}) {
+        $pem = $arg{'text'};
+    } elsif ($arg{'file'}) {
+        my $fh;
+        open $fh, '<', $arg{'file'} or return undef;
+        $pem = do { local $RS; <$fh> };
+        close $fh;
+    } else {
+        die 'bug in logic. Ask developer';
+    }
+    return undef
+        unless defined $pem
+        and $pem =~ /^-----BEGIN (?:X509 )?CERTIFICATE-----/m;
+
+    my ($cert, $error) = _call(
+        'x509.parse',
+        [qw(subject issuer notAfter purpose)],
+        pem => $pem
+    );
+    unless ($cert) {
+        $log->syslog('debug', 'Unable to parse certificate: %s', $error);
+        return undef;
+    }
+
+    my @emails =
+        map { Sympa::Tools::Text::canonic_email($_) }
+        grep { Sympa::Tools::Text::valid_email($_) } @{$cert->{emails} || []};
+    return {
+        subject  => $cert->{subject},
+        notAfter => $cert->{notAfter},
+        issuer   => $cert->{issuer},
+        emails   => [@emails],
+        email    => {map { ($_ => 1) } @emails},
+        purpose  => {
+            sign => ($cert->{purpose}{sign} ? 1 : ''),
+            enc  => ($cert->{purpose}{enc}  ? 1 : ''),
+        },
+    };
+}
+
+1;
+__END__
+
+=encoding utf-8
+
+=head1 NAME
+
+Sympa::SMIME::Shim - Sympa's S/MIME through the sympa-smime sidecar
+
+=head1 SYNOPSIS
+
+  PERL5LIB=/usr/share/sympa-smime/lib PERL5OPT=-MSympa::SMIME::Shim \
+      /usr/lib/sympa/bin/sympa_msg.pl
+
+=head1 DESCRIPTION
+
+Loading this module replaces the S/MIME functions of Sympa 6.2.70, which use
+the XS modules Crypt::SMIME and Crypt::OpenSSL::X509, with functions that ask
+the sympa-smime sidecar (L<Sympa::SMIME::Sidecar>).  No file of Sympa changes
+and neither XS module is needed.
+
+Loading order does not matter.  Sympa modules already loaded are patched at
+once; for the others a hook at the front of C<@INC> loads the real module,
+then patches it.  Sympa's scripts C<use lib> their library after C<PERL5OPT>
+has loaded this module, so C<lib-E<gt>import> puts the hook back in front.
+Each function is replaced once; the original is kept in C<%ORIGINAL>.
+
+The functions keep the 6.2.70 contract (return values, the C<smime_signed>,
+C<smime_crypted>, C<orig_msg_as_string> and C<protected> attributes, the way
+header and body are replaced, the file names in C<ssl_cert_dir>).  What
+changes on purpose is listed in F<docs/differences.md>.  Every failure is
+logged on one line with the sidecar's reason code, such as
+C<untrusted_chain: ...>.
+
+=head1 FUNCTIONS
+
+These replace the functions of the same name.
+
+=over
+
+=item Sympa::Message::check_smime_signature ( )
+
+Verifies the signature with C<smime.verify> against C<cafile> and C<capath>,
+then stores the signer's certificate in C<ssl_cert_dir>.  Returns 0, 1 or
+undef.
+
+=item Sympa::Message::smime_decrypt ( )
+
+Decrypts with C<smime.decrypt> and every key pair of C<find_keys()>.
+Returns 0, the message, or undef (the message is then left intact and marked
+C<protected>).
+
+=item Sympa::Message::smime_encrypt ( $email )
+
+Encrypts with C<smime.encrypt> for the certificate of $email in
+C<ssl_cert_dir>.  Returns the message or undef.
+
+=item Sympa::Message::smime_sign ( )
+
+Signs with C<smime.sign> and the list's key pair, carrying intermediate
+certificates, then calls check_smime_signature().  Returns 1, the message or
+undef.
+
+=item Sympa::Tools::SMIME::parse_cert ( C<text> =E<gt> $pem | C<file> =E<gt> $path )
+
+Parses a certificate with C<x509.parse>.  Returns a hashref (C<subject>,
+C<issuer>, C<notAfter>, C<emails>, C<email>, C<purpose>) or undef.
+
+=back
+
+=head1 VARIABLES
+
+=over
+
+=item %Sympa::SMIME::Shim::ORIGINAL
+
+The replaced functions, by full name (C<Sympa::Message::smime_sign>, ...).
+
+=back
+
+=head1 SEE ALSO
+
+L<Sympa::SMIME::Sidecar>, F<docs/protocol.md>, F<docs/differences.md>.
+
+=cut

@@ -1,0 +1,159 @@
+# -*- indent-tabs-mode: nil; -*-
+# vim:ft=perl:et:sw=4
+
+# sympa-smime-enable / sympa-smime-disable --root into a temporary tree with
+# Debian's Sympa units: what is created, its content, what is printed, and a
+# round trip that leaves the tree exactly as it was.
+use strict;
+use warnings;
+use Cwd        qw(abs_path);
+use File::Find qw(find);
+use File::Path qw(make_path);
+use File::Temp qw();
+use Test::More;
+
+my $bin  = abs_path('perl/bin');
+my $tmp  = File::Temp->newdir(DIR => (-d 't/tmp' ? 't/tmp' : undef));
+my $root = "$tmp/root";
+
+sub spurt {
+    my ($file, $content) = @_;
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh $content;
+    close $fh;
+}
+
+sub slurp {
+    my $file = shift;
+    open my $fh, '<', $file or die "$file: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+# {path => [mode, content]} of the whole tree.
+sub tree {
+    my %tree;
+    find(
+        {   no_chdir => 1,
+            wanted   => sub {
+                (my $path = $File::Find::name) =~ s{\A\Q$root\E}{};
+                my $mode = (lstat $_)[2];
+                $tree{$path || '/'} = [$mode, (-f $_ ? slurp($_) : undef)];
+            },
+        },
+        $root
+    );
+    return \%tree;
+}
+
+sub run {
+    my @args = @_;
+    open my $ph, '-|' or do {
+        open STDERR, '>&', \*STDOUT;
+        exec $^X, @args;
+        exit 127;
+    };
+    local $/;
+    my $out = <$ph> // '';
+    close $ph;
+    return ($?, $out);
+}
+
+# Debian's units (names as in the sympa package).
+my @units = qw(sympa.service sympa-archived.service sympa-bounced.service
+    sympa-bulk.service sympa-task_manager.service sympasoap.service
+    wwsympa.service);
+make_path("$root/lib/systemd/system",
+    "$root/etc/systemd/system/wwsympa.service.d");
+spurt("$root/lib/systemd/system/$_", "[Service]\nExecStart=/bin/true\n")
+    foreach @units, 'wwsympa.socket', 'sympasoap.socket', 'other.service';
+spurt("$root/etc/systemd/system/wwsympa.service.d/local.conf", "# admin's\n");
+my $jar = "$tmp/sympa-smime.jar";
+spurt($jar, "not really a jar\n");
+
+my @enable = ("$bin/sympa-smime-enable", '--root', $root, '--jar', $jar);
+my $before = tree();
+
+my ($rc, $out) = run(@enable, '--dry-run');
+is $rc, 0, 'dry run: success';
+is_deeply tree(), $before, 'dry run: nothing changed';
+like $out,
+    qr/^would create \Q$root\E\/usr\/share\/sympa-smime\/sympa-smime\.jar$/m,
+    'dry run: tells what it would do';
+
+($rc, $out) = run(@enable);
+is $rc, 0, 'enable: success';
+my $after   = tree();
+my @created = sort grep { not $before->{$_} } keys %$after;
+my @printed = sort map  { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
+is_deeply \@printed, \@created, 'enable prints every file it creates';
+
+my $dropin = <<'EOF';
+[Service]
+Environment=PERL5LIB=/usr/share/sympa-smime/lib
+Environment=PERL5OPT=-MSympa::SMIME::Shim
+EOF
+foreach my $unit (@units) {
+    my $file = "$root/etc/systemd/system/$unit.d/sympa-smime.conf";
+    ok -f $file, "drop-in for $unit";
+    like slurp($file), qr/\Q$dropin\E\z/, "$unit: PERL5LIB and PERL5OPT";
+}
+ok !-e "$root/etc/systemd/system/$_.d", "no drop-in for $_"
+    foreach qw(wwsympa.socket other.service);
+is slurp("$root/usr/share/sympa-smime/sympa-smime.jar"), slurp($jar),
+    'the jar';
+is slurp("$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm"),
+    slurp('perl/lib/Sympa/SMIME/Shim.pm'), 'the shim';
+is((stat "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm")[2] & 07777,
+    0644, 'files are 0644');
+like $out, qr/^skip systemctl daemon-reload \(--root\)$/m,
+    'no daemon-reload under --root';
+is slurp("$root/etc/systemd/system/wwsympa.service.d/local.conf"),
+    "# admin's\n", "the admin's drop-in is left alone";
+
+($rc, $out) = run(@enable);
+is $rc, 0, 'enable again: success';
+unlike $out, qr/^(create|change) /m, 'enable again: nothing to do';
+is_deeply tree(), $after, 'enable again: nothing changed';
+
+spurt($jar, "a new jar\n");
+($rc, $out) = run(@enable);
+like $out, qr/^change \Q$root\E\/usr\/share\/sympa-smime\/sympa-smime\.jar$/m,
+    'a new jar: changed';
+unlike $out, qr/^create /m, '... nothing else';
+
+($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root, '--dry-run');
+is $rc, 0, 'disable dry run: success';
+like $out, qr/^would remove /m, 'disable dry run: tells what it would do';
+is scalar(keys %{tree()}), scalar(keys %$after),
+    'disable dry run: nothing removed';
+
+($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
+is $rc, 0, 'disable: success';
+is_deeply tree(), $before, 'disable: the tree is as it was before enable';
+@printed = sort map { s{/\z}{}r } $out =~ /^remove \Q$root\E(\/.*)$/mg;
+is_deeply \@printed, \@created, 'disable prints every file it removes';
+
+($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
+is $rc, 0, 'disable again: success';
+like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
+
+# On this machine itself, dry run only: the real units, nothing written.
+SKIP: {
+    my @real = grep { -f "/lib/systemd/system/$_" } @units;
+    skip 'no Debian Sympa units here', 4 unless @real;
+    my $existed = -e '/usr/share/sympa-smime';
+    ($rc, $out) = run("$bin/sympa-smime-enable", '--dry-run', '--jar', $jar);
+    is $rc, 0, 'dry run on /: success';
+    is_deeply [
+        sort $out =~
+            m{^would create /etc/systemd/system/(.*)\.d/sympa-smime\.conf$}mg
+        ],
+        [sort @real], 'dry run on /: a drop-in for each Sympa unit';
+    like $out,
+        qr/^(would run systemctl daemon-reload|skip systemctl daemon-reload \(systemd is not running\))$/m,
+        'dry run on /: daemon-reload only where systemd runs';
+    is -e '/usr/share/sympa-smime', $existed, 'dry run on /: nothing written';
+}
+
+done_testing();
