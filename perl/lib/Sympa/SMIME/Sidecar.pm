@@ -56,7 +56,9 @@ BEGIN {
     }
     foreach my $class (@order) {
         (my $file = "$class.pm") =~ s{::}{/}g;
-        if (eval { require $file; 1 }) {
+        # Sympa's die handler (Sympa::Crash) cannot tell this eval from a
+        # crash while the module compiles ($^S is undef) and would exit.
+        if (eval { local $SIG{__DIE__}; require $file; 1 }) {
             $JSON_CLASS = $class;
             last;
         }
