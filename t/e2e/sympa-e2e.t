@@ -7,8 +7,9 @@
 #                         stock or shim
 #   SYMPA_SMIME_E2E_DIR   state directory, wiped at start and kept afterwards
 #                         for inspection (default /var/tmp/sympa-smime-e2e)
-#   SYMPA_SMIME_E2E_SOURCE  checkout whose perl/ and target/sympa-smime.jar
-#                         shim mode uses (default: this repository)
+#   SYMPA_SMIME_E2E_SOURCE  checkout whose perl/bin/sympa-smime-enable (with
+#                         its perl/lib and target/sympa-smime.jar) shim mode
+#                         installs (default: this repository)
 #
 # Must run as root (it runs Sympa's programs as the sympa user). See
 # docs/e2e.md.
@@ -54,10 +55,7 @@ SympaE2E::Mail->import(
 my $DOMAIN     = 'lists.example.org';
 my $KEY_PASSWD = 'e2e list key secret';
 
-my $shim = SympaE2E::Shim->new(
-    repo  => $ENV{SYMPA_SMIME_E2E_SOURCE} || $REPO,
-    state => "$STATE/shim"
-);
+my $shim = SympaE2E::Shim->new(repo => $ENV{SYMPA_SMIME_E2E_SOURCE} || $REPO);
 my $mode = $ENV{SYMPA_SMIME_E2E_MODE} || 'auto';
 $mode = $shim->available ? 'shim' : 'stock' if $mode eq 'auto';
 BAIL_OUT("SYMPA_SMIME_E2E_MODE=$mode: expected auto, stock or shim")
@@ -79,7 +77,7 @@ my $cleaned;
 sub cleanup {
     return if $cleaned++;
     eval { $sympa->cleanup };
-    eval { $shim->disable if $shim->enabled };
+    eval { $shim->restore };
     eval { $system_service->restore };
 }
 END { cleanup() }
@@ -287,7 +285,8 @@ scenario 'setup: PKI, configuration, lists, subscribers, certificates' =>
 
     if ($mode eq 'shim') {
         $sympa->set_daemon_env($shim->enable);
-        note 'shim environment: ' . join ' ', $shim->describe;
+        note 'shim enabled by sympa-smime-enable: ' . join ' ',
+            $shim->describe;
     }
     $sympa->start_daemons;
     ok($sympa->daemons_alive, 'sympa_msg.pl and bulk.pl are running');

@@ -1,30 +1,24 @@
 package SympaE2E::Shim;
 
-# Turns the sympa-smime shim on and off for the suite's Sympa daemons.
-#
-# With perl/bin/sympa-smime-enable in the repository, this is the install
-# command itself: it installs the jar and the modules and writes systemd
-# drop-ins, whose Environment= lines (PERL5LIB, PERL5OPT ...) are then given
-# to our foreground daemons; sympa-smime-disable undoes it. Without the
-# command, the harness does the same by hand: copies the jar and perl/lib
-# into the state directory and sets PERL5LIB and PERL5OPT itself.
+# Turns the sympa-smime shim on and off for the suite's Sympa daemons, the
+# way an administrator does: perl/bin/sympa-smime-enable installs the jar and
+# the modules under /usr/share/sympa-smime and writes systemd drop-ins; the
+# Environment= lines of the drop-in (PERL5LIB, PERL5OPT) are given to the
+# foreground daemons. sympa-smime-disable removes all of it.
 
 use strict;
 use warnings;
-use Carp       qw(croak);
-use File::Copy qw(copy);
-use File::Path qw(make_path remove_tree);
+use Carp qw(croak);
 
 use SympaE2E::Util qw(run_cmd);
+
+our $MANIFEST = '/usr/share/sympa-smime/installed-files';
 
 sub new {
     my ($class, %opt) = @_;
     my $repo = $opt{repo};
     return bless {
-        repo    => $repo,
-        state   => $opt{state},
         jar     => "$repo/target/sympa-smime.jar",
-        lib     => "$repo/perl/lib",
         module  => "$repo/perl/lib/Sympa/SMIME/Shim.pm",
         enable  => "$repo/perl/bin/sympa-smime-enable",
         disable => "$repo/perl/bin/sympa-smime-disable",
@@ -36,7 +30,9 @@ sub available { !$_[0]->why_unavailable }
 
 sub why_unavailable {
     my $self = shift;
-    return "no $self->{module} in the repository" unless -f $self->{module};
+    for (qw(module enable)) {
+        return "no $self->{$_} in the repository" unless -e $self->{$_};
+    }
     return "no $self->{jar}: build it with mvn -B -q -DskipTests package"
         unless -f $self->{jar};
     return '';
@@ -44,57 +40,53 @@ sub why_unavailable {
 
 sub enabled { defined $_[0]{env} }
 
-# Enables the shim; returns the environment the daemons need.
+# Runs sympa-smime-enable; returns the environment the daemons need.
 sub enable {
     my $self = shift;
-    my %env;
-    if (-x $self->{enable}) {
-        $self->{output} = run_cmd([$self->{enable}]);
-        %env = _dropin_env();
-        croak "$self->{enable} wrote no PERL5OPT in a systemd drop-in"
-            unless $env{PERL5OPT};
-        $self->{how} = $self->{enable};
-    } else {
-        my $dir = $self->{state};
-        remove_tree($dir) if -e $dir;
-        make_path("$dir/lib");
-        run_cmd(['cp', '-R', "$self->{lib}/.", "$dir/lib/"]);
-        copy($self->{jar}, "$dir/sympa-smime.jar") or croak "copy jar: $!";
-        run_cmd(['chmod', '-R', 'a+rX', $dir]);
-        %env = (
-            PERL5LIB        => "$dir/lib",
-            PERL5OPT        => '-MSympa::SMIME::Shim',
-            SYMPA_SMIME_JAR => "$dir/sympa-smime.jar",
-        );
-        $self->{how} = 'harness (no perl/bin/sympa-smime-enable)';
-    }
+    $self->{was_installed} //= -e $MANIFEST;
+    run_cmd([$self->{enable}]);
+    my %env = _dropin_env();
+    croak "$self->{enable} wrote no PERL5OPT in a systemd drop-in"
+        unless $env{PERL5OPT};
     $self->{env} = {%env};
     return %env;
 }
 
 sub disable {
     my $self = shift;
-    run_cmd([$self->{disable}]) if -x $self->{disable} && -x $self->{enable};
+    run_cmd([$self->{disable}]);
     $self->{env} = undef;
+    return;
+}
+
+# At the end of the run: the machine as it was (installed or not).
+sub restore {
+    my $self = shift;
+    return unless defined $self->{was_installed};
+    if ($self->{was_installed}) {
+        run_cmd([$self->{enable}]) unless -e $MANIFEST;
+    } elsif ($self->enabled) {
+        $self->disable;
+    }
     return;
 }
 
 sub describe {
     my $self = shift;
     my $env  = $self->{env} || {};
-    return ("enabled by $self->{how}:",
-        map { "$_=$env->{$_}" } sort keys %$env);
+    return map { "$_=$env->{$_}" } sort keys %$env;
 }
 
 # Environment= settings of the drop-in sympa-smime-enable wrote for
-# sympa.service (or for any unit, when there is none for that one).
+# sympa.service (or for another unit when there is none for that one).
 sub _dropin_env {
-    my @files = sort {
+    my @files =
+        sort {
         ($a !~ m{/sympa\.service\.d/}) <=> ($b !~ m{/sympa\.service\.d/})
             or $a cmp $b
-    } glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
+        } glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
     my %env;
-    open my $fh, '<', $files[0] or return ();
+    open my $fh, '<', $files[0] // '' or return ();
     while (<$fh>) {
         next unless /^Environment=(.*)$/;
         my $spec = $1;
@@ -115,8 +107,10 @@ SympaE2E::Shim - enable and disable the sympa-smime shim for the e2e suite
 
 =head1 DESCRIPTION
 
-C<available> tells whether the repository has the shim and the jar;
-C<enable> returns the daemons' environment (PERL5LIB, PERL5OPT, ...);
-C<disable> undoes it.
+C<available> tells whether the repository has the shim, its install command
+and the jar; C<enable> runs C<sympa-smime-enable> and returns the daemons'
+environment (PERL5LIB, PERL5OPT) read from the systemd drop-in it wrote;
+C<disable> runs C<sympa-smime-disable>; C<restore> leaves sympa-smime
+installed or not, as it was before the run.
 
 =cut
