@@ -334,18 +334,25 @@ sub signed_post {
     );
 }
 
-sub check_signed_distribution {
-    my ($entry, $mark) = @_;
-    my @want = sort map { $users{$_}{email} } qw(alice bob carol);
+# Waits for the copies of a post to alice, bob and carol; returns them all.
+sub distributed_copies {
+    my $entry = shift;
+    my @want  = map { $users{$_}{email} } qw(alice bob carol);
     wait_for(
-        'copies sent to the 3 subscribers',
+        'copies sent to alice, bob and carol',
         sub {
             my %r = map { $_ => 1 } map { $_->rcpt } copies_of($entry);
-            @want == grep { $r{$_} } @want;
+            !grep { !$r{$_} } @want;
         }
     );
     my @copies = copies_of($entry);
-    check(scalar @copies, 'the post was distributed') or return;
+    check(scalar @copies, 'the post was distributed');
+    return @copies;
+}
+
+sub check_signed_distribution {
+    my ($entry, $mark) = @_;
+    my @copies    = distributed_copies($entry) or return;
     my $sent_body = lf((split /\n\n/, $entry->{bytes}, 2)[1]);
     for my $copy (@copies) {
         my $to = join ',', $copy->rcpt;
@@ -552,16 +559,7 @@ scenario
             encrypt_entity(text_entity("$secret\n"), $users{stranger}{cert}),
         secret => $secret,
     );
-    my @want = sort map { $users{$_}{email} } qw(alice bob carol);
-    wait_for(
-        'copies sent to the 3 subscribers',
-        sub {
-            my %r = map { $_ => 1 } map { $_->rcpt } copies_of($entry);
-            @want == grep { $r{$_} } @want;
-        }
-    );
-    my @copies = copies_of($entry);
-    check(scalar @copies, 'the post was distributed') or return;
+    my @copies    = distributed_copies($entry) or return;
     my $sent_body = lf((split /\n\n/, $entry->{bytes}, 2)[1]);
     local $TODO =
         stock_limitation('the footer is added around the pkcs7 body');
