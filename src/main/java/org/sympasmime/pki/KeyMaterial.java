@@ -35,7 +35,10 @@ public final class KeyMaterial {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
-  /** Every certificate in the file, in file order; never empty. */
+  /**
+   * Every certificate in the file, in file order; never empty. The first one, which Sympa
+   * treats as the key's own, has a public key that decodes.
+   */
   public List<X509Certificate> certificates(Path path) throws SmimeException {
     CacheKey key = cacheKey(path, "");
     List<X509Certificate> cached = certificates.get(key);
@@ -48,6 +51,7 @@ public final class KeyMaterial {
     if (loaded.isEmpty()) {
       throw new SmimeException(Reason.BAD_CERTIFICATE, "no certificate in " + path);
     }
+    requireDecodableKey(loaded.get(0), path.toString());
     put(certificates, key, loaded);
     return loaded;
   }
@@ -77,6 +81,21 @@ public final class KeyMaterial {
     }
     put(keys, key, loaded);
     return loaded;
+  }
+
+  /**
+   * Bouncy Castle decodes a certificate's public key only when asked, and then throws an
+   * unchecked exception: ask once where the certificate comes in, and call a failure what it is.
+   */
+  public static X509Certificate requireDecodableKey(X509Certificate cert, String origin)
+      throws SmimeException {
+    try {
+      cert.getPublicKey();
+      return cert;
+    } catch (RuntimeException e) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE,
+          "the public key of the certificate in " + origin + " does not decode");
+    }
   }
 
   public long hits() {

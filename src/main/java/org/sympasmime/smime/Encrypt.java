@@ -214,7 +214,7 @@ public final class Encrypt {
       if (certs.isEmpty()) {
         throw new SmimeException(Reason.BAD_CERTIFICATE, "no certificate in the pem text");
       }
-      cert = certs.get(0);
+      cert = KeyMaterial.requireDecodableKey(certs.get(0), "the pem text");
       label = "recipient certificate \"" + cert.getSubjectX500Principal() + "\"";
     }
     try {

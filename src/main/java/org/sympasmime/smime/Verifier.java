@@ -32,6 +32,7 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
+import org.sympasmime.pki.OpenSslNames;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
@@ -116,11 +117,20 @@ public final class Verifier {
 
   private VerifyResult check(CMSSignedData sd, byte[] content, String format,
       VerifyRequest request) throws SmimeException {
-    List<SignerInformation> signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
+    List<SignerInformation> signerInfos;
+    List<X509Certificate> carried;
+    try {
+      // Bouncy Castle decodes SignerInfos and certificates lazily and throws unchecked
+      // exceptions on malformed ones: decode them all here, where that means malformed input.
+      signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
+      carried = carriedCertificates(sd);
+    } catch (RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT,
+          "the signed-data holds a SignerInfo or a certificate that does not decode");
+    }
     if (signerInfos.isEmpty()) {
       return VerifyResult.notSmime("certs-only: no signature");
     }
-    List<X509Certificate> carried = carriedCertificates(sd);
     TrustStore store = trustStores.load(request.cafile(), request.capath());
 
     List<X509Certificate> signers = new ArrayList<>();
@@ -278,8 +288,12 @@ public final class Verifier {
   private static String names(List<X509Certificate> signers) {
     Set<String> names = new LinkedHashSet<>();
     for (X509Certificate c : signers) {
-      CertificateInfo info = CertificateInfo.of(c);
-      names.add(info.emails().isEmpty() ? info.subject() : info.emails().get(0));
+      try {
+        CertificateInfo info = CertificateInfo.of(c);
+        names.add(info.emails().isEmpty() ? info.subject() : info.emails().get(0));
+      } catch (SmimeException e) {
+        names.add(OpenSslNames.formatName(c.getSubjectX500Principal()));
+      }
     }
     return String.join(", ", names);
   }

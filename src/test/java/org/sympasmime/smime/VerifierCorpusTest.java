@@ -65,7 +65,7 @@ class VerifierCorpusTest {
     return r.failure().map(Reason::id).orElse("ok");
   }
 
-  static List<String> signerEmails(VerifyResult r) {
+  static List<String> signerEmails(VerifyResult r) throws SmimeException {
     List<String> out = new ArrayList<>();
     for (X509Certificate c : r.signers()) {
       out.addAll(CertificateInfo.of(c).emails());
