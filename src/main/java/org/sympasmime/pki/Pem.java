@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
 import java.security.Security;
@@ -26,9 +25,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
-import org.bouncycastle.util.encoders.Base64;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.MimeBase64;
 
 /**
  * Reading and writing PEM as OpenSSL does: certificates and private keys in any of the forms
@@ -139,15 +138,8 @@ public final class Pem {
   }
 
   public static String encode(String label, byte[] der) {
-    String b64 = Base64.toBase64String(der);
-    StringWriter out = new StringWriter(b64.length() + b64.length() / 64 + 64);
-    out.write("-----BEGIN " + label + "-----\n");
-    for (int i = 0; i < b64.length(); i += 64) {
-      out.write(b64, i, Math.min(64, b64.length() - i));
-      out.write('\n');
-    }
-    out.write("-----END " + label + "-----\n");
-    return out.toString();
+    return "-----BEGIN " + label + "-----\n" + MimeBase64.encode(der, "\n")
+        + "-----END " + label + "-----\n";
   }
 
   private static PEMParser parser(byte[] bytes) {

@@ -55,6 +55,8 @@ import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
 import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.mime.MimeHeader;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 
@@ -130,8 +132,8 @@ public final class Decrypt {
   /** Decrypts a whole message: header, empty line, base64 body. */
   public Result decrypt(Request request) throws SmimeException {
     byte[] message = request.message();
-    RawHeader header = RawHeader.parse(message);
-    RawHeader.MediaType type = header.contentType().orElseThrow(() ->
+    MimeHeader header = MimeHeader.parse(message);
+    MimeHeader.MediaType type = header.contentType().orElseThrow(() ->
         new SmimeException(Reason.NOT_SMIME, "the message has no Content-Type"));
     String mime = type.mimeType();
     if (!mime.equals("application/pkcs7-mime") && !mime.equals("application/x-pkcs7-mime")) {
@@ -143,7 +145,7 @@ public final class Decrypt {
         && smimeType.get().toLowerCase(Locale.ROOT).contains("signed-data")) {
       throw new SmimeException(Reason.NOT_SMIME, "the message is signed-data, not encrypted");
     }
-    byte[] der = MimeBase64.decode(message, header.bodyOffset());
+    byte[] der = MimeBase64.decode(message, header.bodyOffset(), "body");
     return open(der, request);
   }
 

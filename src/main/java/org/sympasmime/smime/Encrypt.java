@@ -1,6 +1,5 @@
 package org.sympasmime.smime;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,6 +41,8 @@ import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.bouncycastle.operator.OutputEncryptor;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 
@@ -126,7 +127,7 @@ public final class Encrypt {
       throw new SmimeException(Reason.NO_RECIPIENTS, "no recipient certificate given: the "
           + "envelope could not be opened by anyone");
     }
-    byte[] content = request.binary() ? request.entity() : Crlf.fromLf(request.entity());
+    byte[] content = request.binary() ? request.entity() : LineEnds.bareLfToCrlf(request.entity());
     ContentCipher cipher = request.cipher();
     byte[] der;
     try {
@@ -153,18 +154,14 @@ public final class Encrypt {
 
   /** Crypt::SMIME's envelope, byte for byte: four header fields, 64-column base64, CRLF. */
   private static byte[] layout(byte[] der, String smimeType) {
-    String header = "MIME-Version: 1.0\r\n"
+    return ("MIME-Version: 1.0\r\n"
         + "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
         + "Content-Type: application/pkcs7-mime; smime-type=" + smimeType
         + "; name=\"smime.p7m\"\r\n"
         + "Content-Transfer-Encoding: base64\r\n"
-        + "\r\n";
-    byte[] body = MimeBase64.encodeLines(der);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(header.length() + body.length + 2);
-    out.writeBytes(header.getBytes(StandardCharsets.US_ASCII));
-    out.writeBytes(body);
-    out.writeBytes(new byte[] {'\r', '\n'});
-    return out.toByteArray();
+        + "\r\n"
+        + MimeBase64.encode(der, "\r\n")
+        + "\r\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   private static void addRecipients(CMSEnvelopedGenerator gen, List<X509Certificate> certs,

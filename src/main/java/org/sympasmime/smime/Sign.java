@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
@@ -52,6 +51,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 
@@ -155,7 +156,7 @@ public final class Sign {
       carried.addAll(SignerChain.intermediates(signer, pool, now));
     }
 
-    byte[] content = canonical(request.entity());
+    byte[] content = LineEnds.bareLfToCrlf(request.entity());
     byte[] signature = signedData(content, signer, key, algorithm, carried, now);
     byte[] message = multipart(content, signature, algorithm.micalg());
     return new Result(message, algorithm.micalg(), carried.size(), warnings);
@@ -184,22 +185,6 @@ public final class Sign {
       throw new SmimeException(Reason.INTERNAL,
           "cannot create the signature: " + e.getClass().getSimpleName());
     }
-  }
-
-  /**
-   * Bare LF becomes CRLF; CRLF and a lone CR stay as they are, so binary-ish content changes as
-   * little as the MIME line rule requires. (Crypt::SMIME also turns a lone CR into CRLF.)
-   */
-  static byte[] canonical(byte[] entity) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(entity.length + entity.length / 32 + 2);
-    for (int i = 0; i < entity.length; i++) {
-      byte b = entity[i];
-      if (b == '\n' && (i == 0 || entity[i - 1] != '\r')) {
-        out.write('\r');
-      }
-      out.write(b);
-    }
-    return out.toByteArray();
   }
 
   /**
@@ -232,10 +217,7 @@ public final class Sign {
         + "Content-Transfer-Encoding: base64\r\n"
         + "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
         + "\r\n");
-    String b64 = Base64.getEncoder().encodeToString(signature);
-    for (int i = 0; i < b64.length(); i += 64) {
-      ascii(out, b64.substring(i, Math.min(b64.length(), i + 64)) + "\r\n");
-    }
+    ascii(out, MimeBase64.encode(signature, "\r\n"));
     ascii(out, "\r\n" + delimiter + "--\r\n\r\n");
     return out.toByteArray();
   }
