@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Base64;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.sympasmime.Version;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.rpc.RpcException;
 import org.sympasmime.rpc.Stats;
+import org.sympasmime.pki.BcProvider;
 
 /** {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive. */
 final class ServiceMethods {
@@ -26,7 +26,7 @@ final class ServiceMethods {
     out.put("version", Version.VERSION);
     out.put("protocol", Version.PROTOCOL);
     out.put("java", System.getProperty("java.version"));
-    out.put("bouncycastle", new BouncyCastleProvider().getVersionStr());
+    out.put("bouncycastle", BcProvider.get().getVersionStr());
     return out;
   }
 

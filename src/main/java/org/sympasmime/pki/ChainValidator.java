@@ -137,7 +137,7 @@ public final class ChainValidator {
     }
     try {
       PublicKey key = issuer.getPublicKey();
-      subject.verify(key, "BC");
+      subject.verify(key, BcProvider.get());
       return true;
     } catch (Exception e) {
       return false;

@@ -122,22 +122,24 @@ public final class KeyMaterial {
       BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
       return new CacheKey(path.toAbsolutePath().normalize(),
           attrs.lastModifiedTime().toMillis(), attrs.size(), variant);
-    } catch (NoSuchFileException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
     } catch (IOException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": " + e);
+      throw unreadable(path, e);
     }
   }
 
+  /** The bytes of a key or certificate file; a file we cannot read is {@code file_unreadable}. */
   static byte[] read(Path path) throws SmimeException {
     try {
       return Files.readAllBytes(path);
-    } catch (NoSuchFileException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
     } catch (IOException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": "
-          + e.getClass().getSimpleName());
+      throw unreadable(path, e);
     }
+  }
+
+  private static SmimeException unreadable(Path path, IOException e) {
+    return new SmimeException(Reason.FILE_UNREADABLE, e instanceof NoSuchFileException
+        ? "no such file: " + path
+        : "cannot read " + path + ": " + e.getClass().getSimpleName());
   }
 
   private static String digest(String password) {

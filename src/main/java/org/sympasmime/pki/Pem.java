@@ -6,7 +6,6 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
-import java.security.Security;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -16,7 +15,6 @@ import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -35,18 +33,7 @@ import org.sympasmime.mime.MimeBase64;
  * back byte-identical to {@code openssl x509} (LF, 64-column base64).
  */
 public final class Pem {
-  static {
-    if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
-      Security.addProvider(new BouncyCastleProvider());
-    }
-  }
-
   private Pem() {}
-
-  /** Makes sure the BC provider is registered; call from anything that names provider "BC". */
-  public static void init() {
-    // The static initializer does the work.
-  }
 
   /**
    * Every certificate in {@code bytes}, in file order. PEM blocks {@code CERTIFICATE},
@@ -67,7 +54,8 @@ public final class Pem {
         }
       }
     } catch (IOException e) {
-      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot read certificate: " + e.getMessage());
+      // Not the parser's message: the file may hold a private key next to the certificate.
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot read certificate: corrupt PEM");
     }
     if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
       try {
@@ -87,7 +75,7 @@ public final class Pem {
   public static PrivateKey privateKey(byte[] bytes, Optional<String> password)
       throws SmimeException {
     char[] pw = password.orElse("").toCharArray();
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider("BC");
+    JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider(BcProvider.get());
     boolean sawPem = false;
     try (PEMParser parser = parser(bytes)) {
       Object o;
@@ -100,11 +88,11 @@ public final class Pem {
             return converter.getPrivateKey(pair.getPrivateKeyInfo());
           } else if (o instanceof PEMEncryptedKeyPair encrypted) {
             PEMKeyPair pair = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder()
-                .setProvider("BC").build(pw));
+                .setProvider(BcProvider.get()).build(pw));
             return converter.getPrivateKey(pair.getPrivateKeyInfo());
           } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
             PrivateKeyInfo info = encrypted.decryptPrivateKeyInfo(
-                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider("BC").build(pw));
+                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BcProvider.get()).build(pw));
             return converter.getPrivateKey(info);
           }
         } catch (Exception e) {
@@ -159,7 +147,7 @@ public final class Pem {
 
   private static X509Certificate convert(X509CertificateHolder holder) throws SmimeException {
     try {
-      return new JcaX509CertificateConverter().setProvider("BC").getCertificate(holder);
+      return new JcaX509CertificateConverter().setProvider(BcProvider.get()).getCertificate(holder);
     } catch (CertificateException e) {
       throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot decode certificate");
     }

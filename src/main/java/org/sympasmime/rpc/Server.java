@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -183,7 +185,7 @@ public final class Server {
       // A bug must not take the sidecar down, nor leak internals beyond the class name.
       stats.countError("internal");
       log("error", method, id.asText("-"), "internal", e.getClass().getName());
-      e.printStackTrace(log);
+      logTrace(e);
       return error(id, RpcException.INTERNAL_ERROR, "internal error: " + e.getClass().getSimpleName(),
           "internal");
     }
@@ -232,14 +234,24 @@ public final class Server {
     }
   }
 
+  /**
+   * The stack trace of a bug: class names and frames, but no exception messages, because a
+   * message from deep inside a crypto library may quote the bytes it was working on.
+   */
+  private void logTrace(Throwable e) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      log.println((t == e ? "" : "Caused by: ") + t.getClass().getName());
+      for (StackTraceElement frame : t.getStackTrace()) {
+        log.println("\tat " + frame);
+      }
+    }
+  }
+
   /** One line per failure, so Sympa's log relay can carry it as one log entry. */
   private void log(String level, String method, String id, String reason, String detail) {
     String clean = detail == null ? "" : detail.replaceAll("[\\r\\n]+", " ");
     log.println("sympa-smime: " + level + " method=" + method + " id=" + id + " reason=" + reason
         + ": " + clean);
-  }
-
-  static String utf8(byte[] bytes) {
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

@@ -3,14 +3,11 @@ package org.sympasmime.smime;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.security.InvalidKeyException;
 import java.security.Key;
 import java.security.PrivateKey;
 import java.security.Provider;
-import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
-import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import java.util.List;
@@ -44,21 +41,16 @@ import org.bouncycastle.cms.Recipient;
 import org.bouncycastle.cms.RecipientId;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.RecipientInformationStore;
-import org.bouncycastle.cms.RecipientOperator;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
-import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
-import org.bouncycastle.crypto.params.ECPublicKeyParameters;
-import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
-import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.mime.MimeHeader;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code smime.decrypt}: opens an {@code application/(x-)pkcs7-mime} EnvelopedData or
@@ -121,7 +113,7 @@ public final class Decrypt {
       NISTObjectIdentifiers.id_aes128_wrap, NISTObjectIdentifiers.id_aes192_wrap,
       NISTObjectIdentifiers.id_aes256_wrap);
 
-  private static final Provider BC = bc();
+  private static final Provider BC = BcProvider.get();
 
   private final KeyMaterial material;
 
@@ -289,7 +281,7 @@ public final class Decrypt {
             + cert.getPublicKey().getAlgorithm() + " certificate is not supported");
       }
       PrivateKey key = material.privateKey(pair.key(), password);
-      requirePair(cert, key, pair);
+      KeyCertMatch.require(key, pair.key(), cert, pair.cert());
       recipient = keyTransRecipient(key, envelope);
     } else if (info instanceof KeyAgreeRecipientInformation) {
       requireKeyAgreement(info.getKeyEncryptionAlgorithm());
@@ -302,7 +294,7 @@ public final class Decrypt {
             + cert.getPublicKey().getAlgorithm() + " certificate is not supported (ECDH only)");
       }
       PrivateKey key = material.privateKey(pair.key(), password);
-      requirePair(cert, key, pair);
+      KeyCertMatch.require(key, pair.key(), cert, pair.cert());
       recipient = keyAgreeRecipient(key, envelope);
     } else {
       throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "recipient type "
@@ -343,40 +335,6 @@ public final class Decrypt {
     if (!KEY_WRAP.contains(wrap)) {
       throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "key wrap " + wrap.getId()
           + " is not supported (AES key wrap only)");
-    }
-  }
-
-  /** Catches a key that does not belong to its certificate before it garbles a key unwrap. */
-  private static void requirePair(X509Certificate cert, PrivateKey key, KeyPair pair)
-      throws SmimeException {
-    PublicKey pub = cert.getPublicKey();
-    boolean same;
-    if (pub instanceof RSAPublicKey rsa) {
-      same = key instanceof RSAPrivateKey k && k.getModulus().equals(rsa.getModulus());
-    } else {
-      same = sameEcKey(pub, key);
-    }
-    if (!same) {
-      throw new SmimeException(Reason.KEY_MISMATCH, "the private key " + pair.key()
-          + " does not belong to the certificate " + pair.cert());
-    }
-  }
-
-  private static boolean sameEcKey(PublicKey pub, PrivateKey key) {
-    try {
-      if (!(ECUtil.generatePrivateKeyParameter(key) instanceof ECPrivateKeyParameters priv)
-          || !(ECUtil.generatePublicKeyParameter(pub) instanceof ECPublicKeyParameters q)) {
-        return false;
-      }
-      if (!priv.getParameters().getCurve().equals(q.getParameters().getCurve())) {
-        return false;
-      }
-      return new FixedPointCombMultiplier()
-          .multiply(priv.getParameters().getG(), priv.getD())
-          .normalize()
-          .equals(q.getQ().normalize());
-    } catch (InvalidKeyException | RuntimeException e) {
-      return false;
     }
   }
 
@@ -472,8 +430,4 @@ public final class Decrypt {
     return Optional.empty();
   }
 
-  private static Provider bc() {
-    Pem.init();
-    return java.security.Security.getProvider("BC");
-  }
 }

@@ -8,7 +8,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Provider;
 import java.security.SecureRandom;
-import java.security.Security;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
@@ -45,6 +44,7 @@ import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code smime.encrypt}: wraps an inner MIME entity in an {@code application/pkcs7-mime}
@@ -108,7 +108,7 @@ public final class Encrypt {
   private static final int KEY_ENCIPHERMENT = 2;
   private static final int KEY_AGREEMENT = 4;
 
-  private static final Provider BC = bc();
+  private static final Provider BC = BcProvider.get();
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final KeyMaterial material;
@@ -145,8 +145,10 @@ public final class Encrypt {
             .toASN1Structure().getEncoded(ASN1Encoding.DER);
       }
     } catch (CMSException | IOException | GeneralSecurityException e) {
-      // Every input was checked above, so this is our failure, not the caller's.
-      throw new IllegalStateException("encryption failed: " + e.getMessage(), e);
+      // Every input was checked above, so this is our failure, not the caller's. The cause's
+      // message stays out: it comes from inside the cipher.
+      throw new SmimeException(Reason.INTERNAL,
+          "cannot create the envelope: " + e.getClass().getSimpleName());
     }
     String smimeType = cipher.aead() ? "authEnveloped-data" : "enveloped-data";
     return new Result(layout(der, smimeType), smimeType);
@@ -260,8 +262,4 @@ public final class Encrypt {
     return SubjectPublicKeyInfo.getInstance(cert.getPublicKey().getEncoded());
   }
 
-  private static Provider bc() {
-    Pem.init();
-    return Security.getProvider("BC");
-  }
 }

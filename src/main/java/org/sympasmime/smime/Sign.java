@@ -34,7 +34,6 @@ import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.smime.SMIMECapabilitiesAttribute;
-import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.smime.SMIMECapability;
 import org.bouncycastle.asn1.smime.SMIMECapabilityVector;
@@ -54,7 +53,7 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.BcProvider;
 
 /**
  * Detached S/MIME signing with the layout of Crypt::SMIME's {@code sign}: the same
@@ -129,7 +128,6 @@ public final class Sign {
   public Sign(KeyMaterial keys, Clock clock) {
     this.keys = Objects.requireNonNull(keys);
     this.clock = Objects.requireNonNull(clock);
-    Pem.init();
   }
 
   public Result sign(Request request) throws SmimeException {
@@ -137,11 +135,7 @@ public final class Sign {
     X509Certificate signer = certFile.get(0);
     PrivateKey key = keys.privateKey(request.keyFile(), request.keyPassword());
     SignatureAlgorithm algorithm = SignatureAlgorithm.forKey(key);
-    if (!KeyCertMatch.matches(key, signer.getPublicKey())) {
-      throw new SmimeException(Reason.KEY_MISMATCH, "the private key " + request.keyFile()
-          + " does not belong to the certificate " + request.certFile() + " ("
-          + X500Name.getInstance(signer.getSubjectX500Principal().getEncoded()) + ")");
-    }
+    KeyCertMatch.require(key, request.keyFile(), signer, request.certFile());
     Instant now = clock.instant();
     List<String> warnings = new ArrayList<>();
     SignerPolicy.check(signer, now, request.certFile(), warnings);
@@ -168,11 +162,11 @@ public final class Sign {
       throws SmimeException {
     try {
       ContentSigner contentSigner =
-          new JcaContentSignerBuilder(algorithm.jcaName()).setProvider("BC").build(key);
+          new JcaContentSignerBuilder(algorithm.jcaName()).setProvider(BcProvider.get()).build(key);
       CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
       generator.addSignerInfoGenerator(
           new JcaSignerInfoGeneratorBuilder(
-                  new JcaDigestCalculatorProviderBuilder().setProvider("BC").build(),
+                  new JcaDigestCalculatorProviderBuilder().setProvider(BcProvider.get()).build(),
                   Sign::signerInfoAlgorithm)
               .setSignedAttributeGenerator(new SignedAttributes(now))
               .build(contentSigner, signer));

@@ -43,6 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.mime.LineEnds;
 
@@ -215,7 +216,7 @@ class SignTest {
     assertEquals("2.16.840.1.101.3.4.2.1", s.getDigestAlgOID());
     assertEquals(PKCSObjectIdentifiers.rsaEncryption.getId(), s.getEncryptionAlgOID());
     assertEquals(null, s.getUnsignedAttributes());
-    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(leaf)));
+    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BcProvider.get()).build(leaf)));
 
     AttributeTable attrs = s.getSignedAttributes();
     List<ASN1ObjectIdentifier> types = List.of(s.toASN1Structure().getAuthenticatedAttributes().toArray()).stream()
@@ -387,7 +388,7 @@ class SignTest {
     SignerInformation s = p.cms().getSignerInfos().getSigners().iterator().next();
     assertEquals("2.16.840.1.101.3.4.2.3", s.getDigestAlgOID());
     assertEquals("1.3.101.112", s.getEncryptionAlgOID());
-    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC")
+    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BcProvider.get())
         .build(holder("ed25519.pem"))));
     assertEquals(Set.of(holder("ed25519.pem"), holder("int.pem")),
         Set.copyOf(p.cms().getCertificates().getMatches(null)));

@@ -1,6 +1,7 @@
 package org.sympasmime.smime;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.cert.CertificateException;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encoding;
@@ -33,9 +35,9 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
 import org.sympasmime.pki.OpenSslNames;
-import org.sympasmime.pki.Pem;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
+import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code smime.verify}: checks every SignerInfo of a message over the bytes received, then the
@@ -49,7 +51,55 @@ import org.sympasmime.pki.TrustStores;
  * {@code not_yet_valid}). A cryptographic failure therefore always wins over a trust failure,
  * so that "the signature is intact but I cannot vouch for the signer" is recognizable.
  */
-public final class Verifier {
+public final class Verify {
+  /**
+   * A signature check.
+   *
+   * @param message the whole message as received, header and body
+   * @param cafile PEM bundle of trust anchors; with {@code capath} absent too, the system store
+   * @param capath directory of certificates
+   * @param atTime validation time; now when absent
+   */
+  public record Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
+      Optional<Instant> atTime) {
+    public Request {
+      Objects.requireNonNull(message);
+      Objects.requireNonNull(cafile);
+      Objects.requireNonNull(capath);
+      Objects.requireNonNull(atTime);
+    }
+  }
+
+  /**
+   * The answer to a signature check. A bad signature is a result, not an exception.
+   *
+   * @param signed the message carries an S/MIME signature
+   * @param valid every signature, chain, date and usage checks out
+   * @param failure why it is not valid; empty exactly when {@code valid}
+   * @param detail one human-readable line
+   * @param format {@code multipart/signed} or {@code signed-data}; empty when not signed
+   * @param signers signer certificates, in SignerInfo order (those found)
+   * @param certificates every certificate the message carries, in its order
+   * @param content the signed entity; empty when not signed
+   */
+  public record Result(boolean signed, boolean valid, Optional<Reason> failure,
+      String detail, Optional<String> format, List<X509Certificate> signers,
+      List<X509Certificate> certificates, Optional<byte[]> content) {
+
+    public Result {
+      signers = List.copyOf(signers);
+      certificates = List.copyOf(certificates);
+      if (valid == failure.isPresent()) {
+        throw new IllegalArgumentException("valid iff no failure");
+      }
+    }
+
+    static Result notSmime(String why) {
+      return new Result(false, false, Optional.of(Reason.NOT_SMIME), why, Optional.empty(),
+          List.of(), List.of(), Optional.empty());
+    }
+  }
+
   private static final Set<String> REFUSED_DIGESTS = Set.of(
       "1.2.840.113549.2.5", // MD5
       "1.2.840.113549.2.2", // MD2
@@ -59,15 +109,14 @@ public final class Verifier {
 
   private final TrustStores trustStores;
 
-  public Verifier(TrustStores trustStores) {
-    this.trustStores = trustStores;
-    Pem.init();
+  public Verify(TrustStores trustStores) {
+    this.trustStores = Objects.requireNonNull(trustStores);
   }
 
-  public VerifyResult verify(VerifyRequest request) throws SmimeException {
+  public Result verify(Request request) throws SmimeException {
     SignedEntity entity = SignedEntity.parse(request.message());
     if (entity instanceof SignedEntity.NotSmime n) {
-      return VerifyResult.notSmime(n.why());
+      return Result.notSmime(n.why());
     }
     if (entity instanceof SignedEntity.Detached d) {
       ContentInfo info = contentInfo(d.signature());
@@ -86,7 +135,7 @@ public final class Verifier {
     SignedEntity.Opaque o = (SignedEntity.Opaque) entity;
     ContentInfo info = contentInfo(o.cms());
     if (!info.getContentType().equals(CMSObjectIdentifiers.signedData)) {
-      return VerifyResult.notSmime("application/pkcs7-mime holding "
+      return Result.notSmime("application/pkcs7-mime holding "
           + info.getContentType().getId() + ", not signed-data");
     }
     CMSSignedData sd;
@@ -95,7 +144,7 @@ public final class Verifier {
       sd = new CMSSignedData(info);
       if (sd.getSignedContent() == null) {
         if (sd.getSignerInfos().size() == 0) {
-          return VerifyResult.notSmime("certs-only: no signature");
+          return Result.notSmime("certs-only: no signature");
         }
         throw new SmimeException(Reason.MALFORMED_INPUT,
             "application/pkcs7-mime signed-data without content");
@@ -115,8 +164,8 @@ public final class Verifier {
     }
   }
 
-  private VerifyResult check(CMSSignedData sd, byte[] content, String format,
-      VerifyRequest request) throws SmimeException {
+  private Result check(CMSSignedData sd, byte[] content, String format,
+      Request request) throws SmimeException {
     List<SignerInformation> signerInfos;
     List<X509Certificate> carried;
     try {
@@ -129,7 +178,7 @@ public final class Verifier {
           "the signed-data holds a SignerInfo or a certificate that does not decode");
     }
     if (signerInfos.isEmpty()) {
-      return VerifyResult.notSmime("certs-only: no signature");
+      return Result.notSmime("certs-only: no signature");
     }
     TrustStore store = trustStores.load(request.cafile(), request.capath());
 
@@ -161,7 +210,7 @@ public final class Verifier {
       }
     }
     String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers));
-    return new VerifyResult(true, failure.isEmpty(), failure.map(Failure::reason), detail,
+    return new Result(true, failure.isEmpty(), failure.map(Failure::reason), detail,
         Optional.of(format), signers, carried, Optional.of(content));
   }
 
@@ -196,7 +245,7 @@ public final class Verifier {
       // Built from the key, not the certificate: BC would otherwise also check the
       // certificate's dates at signingTime, which is the chain check's business.
       boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
-          .setProvider("BC").build(key));
+          .setProvider(BcProvider.get()).build(key));
       return ok ? Optional.empty() : Optional.of(new Failure(Reason.BAD_SIGNATURE,
           "the signature of " + describe(si) + " does not verify"));
     } catch (CMSSignerDigestMismatchException e) {
@@ -235,7 +284,7 @@ public final class Verifier {
           && issuer.getPublicKey() instanceof DSAPublicKey ik && ik.getParams() != null) {
         DSAParams p = ik.getParams();
         try {
-          return KeyFactory.getInstance("DSA", "BC").generatePublic(
+          return KeyFactory.getInstance("DSA", BcProvider.get()).generatePublic(
               new DSAPublicKeySpec(dsa.getY(), p.getP(), p.getQ(), p.getG()));
         } catch (Exception e) {
           return key;
@@ -264,7 +313,7 @@ public final class Verifier {
   private static List<X509Certificate> carriedCertificates(CMSSignedData sd)
       throws SmimeException {
     List<X509Certificate> out = new ArrayList<>();
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter().setProvider("BC");
+    JcaX509CertificateConverter converter = new JcaX509CertificateConverter().setProvider(BcProvider.get());
     for (X509CertificateHolder h : sd.getCertificates().getMatches(null)) {
       try {
         out.add(converter.getCertificate(h));
