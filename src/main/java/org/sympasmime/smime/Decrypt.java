@@ -240,7 +240,7 @@ public final class Decrypt {
       X509Certificate cert) {
     X500Name issuer = X500Name.getInstance(cert.getIssuerX500Principal().getEncoded());
     BigInteger serial = cert.getSerialNumber();
-    byte[] ski = subjectKeyIdentifier(cert);
+    Optional<byte[]> ski = subjectKeyIdentifier(cert);
     for (RecipientInformation info : store.getRecipients()) {
       RecipientId rid = info.getRID();
       if (!(rid instanceof PKIXRecipientId id)) {
@@ -250,24 +250,25 @@ public final class Decrypt {
         if (serial.equals(id.getSerialNumber()) && issuer.equals(id.getIssuer())) {
           return Optional.of(info);
         }
-      } else if (id.getSubjectKeyIdentifier() != null && ski != null
-          && Arrays.equals(ski, id.getSubjectKeyIdentifier())) {
+      } else if (id.getSubjectKeyIdentifier() != null && ski.isPresent()
+          && Arrays.equals(ski.get(), id.getSubjectKeyIdentifier())) {
         return Optional.of(info);
       }
     }
     return Optional.empty();
   }
 
-  private static byte[] subjectKeyIdentifier(X509Certificate cert) {
+  /** Absent when the certificate has none, or one that does not decode (then it names none). */
+  private static Optional<byte[]> subjectKeyIdentifier(X509Certificate cert) {
     byte[] ext = cert.getExtensionValue(Extension.subjectKeyIdentifier.getId());
     if (ext == null) {
-      return null;
+      return Optional.empty();
     }
     try {
-      return SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(ext).getOctets())
-          .getKeyIdentifier();
+      return Optional.of(SubjectKeyIdentifier.getInstance(
+          ASN1OctetString.getInstance(ext).getOctets()).getKeyIdentifier());
     } catch (RuntimeException e) {
-      return null;
+      return Optional.empty();
     }
   }
 
