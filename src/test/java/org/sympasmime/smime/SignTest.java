@@ -45,6 +45,7 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.testutil.Openssl;
 import org.sympasmime.mime.LineEnds;
 
 class SignTest {
@@ -112,7 +113,7 @@ class SignTest {
   }
 
   /** {@code openssl cms -verify} of the whole message; returns the content it verified. */
-  static SignTestPki.Result opensslVerify(Path dir, byte[] message, String... extra)
+  static Openssl.Run opensslVerify(Path dir, byte[] message, String... extra)
       throws Exception {
     Path in = Files.createTempFile(dir, "signed", ".eml");
     Path out = Files.createTempFile(dir, "content", ".bin");
@@ -120,8 +121,8 @@ class SignTest {
     List<String> args = new java.util.ArrayList<>(List.of("cms", "-verify", "-in",
         in.toString(), "-out", out.toString()));
     args.addAll(List.of(extra));
-    SignTestPki.Result r = SignTestPki.tryRun(dir, args.toArray(String[]::new));
-    return new SignTestPki.Result(r.exit(), Files.readAllBytes(out), r.stderr());
+    Openssl.Run r = Openssl.run(dir, args.toArray(String[]::new));
+    return new Openssl.Run(r.exit(), Files.readAllBytes(out), r.stderr(), r.command());
   }
 
   private static Set<String> subjects(CMSSignedData cms) {
@@ -146,8 +147,8 @@ class SignTest {
     Parsed p = parse(r.message());
     assertEquals(Set.of(subject("rsa.pem"), subject("int.pem")), subjects(p.cms()));
 
-    SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(LineEnds.bareLfToCrlf(ENTITY), v.stdout(), "openssl verified other bytes");
     assertArrayEquals(LineEnds.bareLfToCrlf(ENTITY), p.firstPart());
   }
@@ -163,8 +164,8 @@ class SignTest {
     SignerInformation signer = p.cms().getSignerInfos().getSigners().iterator().next();
     assertEquals("1.2.840.10045.4.3.2", signer.getEncryptionAlgOID(), "ecdsa-with-SHA256");
 
-    SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
   }
 
   @Test
@@ -190,11 +191,11 @@ class SignTest {
     Sign.Result r = sign(ENTITY, "rsa-chain.pem", "rsa.key", Optional.of("cafile.pem"), false);
     assertEquals(1, r.certificates());
     assertEquals(Set.of(subject("rsa.pem")), subjects(parse(r.message()).cms()));
-    SignTestPki.Result alone = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    Openssl.Run alone = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
     assertNotEquals(0, alone.exit(), "the intermediate should be missing");
     // openssl cms has no -untrusted: a CAfile holding the intermediate stands in for it.
-    SignTestPki.Result helped = opensslVerify(dir, r.message(), "-CAfile", "cafileB.pem");
-    assertEquals(0, helped.exit(), helped.err());
+    Openssl.Run helped = opensslVerify(dir, r.message(), "-CAfile", "cafileB.pem");
+    assertEquals(0, helped.exit(), helped.stderr());
   }
 
   @Test
@@ -283,8 +284,8 @@ class SignTest {
     byte[] expected = "Content-Type: text/plain\r\n\r\nno newline at the end"
         .getBytes(StandardCharsets.US_ASCII);
     assertArrayEquals(expected, p.firstPart());
-    SignTestPki.Result v = opensslVerify(dir, message, "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, message, "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(expected, v.stdout());
   }
 
@@ -301,8 +302,8 @@ class SignTest {
     for (String key : List.of("rsa-pkcs8-enc.key", "rsa-trad-enc.key")) {
       Sign.Result r = new Sign(keys).sign(new Sign.Request(ENTITY, pki.path("rsa-chain.pem"),
           pki.path(key), Optional.of(SignTestPki.PASSWORD), Optional.empty(), true));
-      SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-      assertEquals(0, v.exit(), key + ": " + v.err());
+      Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+      assertEquals(0, v.exit(), key + ": " + v.stderr());
     }
   }
 
@@ -407,8 +408,8 @@ class SignTest {
     byte[] first = parse(message).firstPart();
     assertArrayEquals(LineEnds.bareLfToCrlf(entity.toByteArray()), first);
     assertEquals(entity.size() + 3, first.length, "three bare LF became CRLF, nothing else");
-    SignTestPki.Result v = opensslVerify(dir, message, "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, message, "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(first, v.stdout());
   }
 
