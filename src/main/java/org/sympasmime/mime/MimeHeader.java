@@ -54,20 +54,12 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
     // cost a million copies of itself.
     List<StringBuilder> values = new ArrayList<>();
     int pos = 0;
-    int end = bytes.length;
-    while (pos < end) {
-      int lf = indexOf(bytes, (byte) '\n', pos);
-      int lineEnd = lf < 0 ? end : lf;
-      int next = lf < 0 ? end : lf + 1;
-      int contentEnd = lineEnd;
-      // Every CR before the LF belongs to the line break, as in OpenSSL's strip_eol.
-      while (contentEnd > pos && bytes[contentEnd - 1] == '\r') {
-        contentEnd--;
+    while (pos < bytes.length) {
+      Line raw = Line.at(bytes, pos);
+      if (raw.isEmpty()) {
+        return build(names, values, raw.next());
       }
-      if (contentEnd == pos) {
-        return build(names, values, next);
-      }
-      String line = new String(bytes, pos, contentEnd - pos, StandardCharsets.ISO_8859_1);
+      String line = new String(bytes, pos, raw.contentEnd() - pos, StandardCharsets.ISO_8859_1);
       char first = line.charAt(0);
       if ((first == ' ' || first == '\t') && !values.isEmpty()) {
         // A continuation belongs to the last field, even across a skipped line, as in
@@ -80,9 +72,9 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
           values.add(new StringBuilder(line.substring(colon + 1)));
         }
       }
-      pos = next;
+      pos = raw.next();
     }
-    return build(names, values, end);
+    return build(names, values, bytes.length);
   }
 
   private static MimeHeader build(List<String> names, List<StringBuilder> values, int bodyOffset) {
@@ -208,14 +200,5 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
       }
     }
     return true;
-  }
-
-  private static int indexOf(byte[] bytes, byte b, int from) {
-    for (int i = from; i < bytes.length; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return -1;
   }
 }

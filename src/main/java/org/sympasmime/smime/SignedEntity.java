@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.Line;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.mime.MimeHeader;
@@ -127,12 +128,10 @@ sealed interface SignedEntity {
     boolean eol = false;
     int pos = from;
     while (pos < bytes.length) {
-      int lf = indexOf(bytes, (byte) '\n', pos);
-      int lineEnd = lf < 0 ? bytes.length : lf;
-      int next = lf < 0 ? bytes.length : lf + 1;
-      if (startsWith(bytes, pos, lineEnd, delimiter)) {
+      Line line = Line.at(bytes, pos);
+      if (line.startsWith(bytes, delimiter)) {
         int after = pos + delimiter.length;
-        if (after + 1 < lineEnd && bytes[after] == '-' && bytes[after + 1] == '-') {
+        if (after + 1 < line.end() && bytes[after] == '-' && bytes[after + 1] == '-') {
           if (current != null) {
             parts.add(current.toByteArray());
           }
@@ -140,14 +139,10 @@ sealed interface SignedEntity {
         }
         inPart = true;
         first = true;
-        pos = next;
+        pos = line.next();
         continue;
       }
       if (inPart) {
-        int contentEnd = lineEnd;
-        while (contentEnd > pos && bytes[contentEnd - 1] == '\r') {
-          contentEnd--;
-        }
         if (first) {
           first = false;
           if (current != null) {
@@ -158,33 +153,12 @@ sealed interface SignedEntity {
           current.write('\r');
           current.write('\n');
         }
-        eol = lf >= 0;
-        current.write(bytes, pos, contentEnd - pos);
+        eol = line.endsWithLf();
+        current.write(bytes, pos, line.contentEnd() - pos);
       }
-      pos = next;
+      pos = line.next();
     }
     throw malformed("multipart/signed without its closing delimiter --" + boundary + "--");
-  }
-
-  private static boolean startsWith(byte[] bytes, int pos, int end, byte[] prefix) {
-    if (end - pos < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (bytes[pos + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int indexOf(byte[] bytes, byte b, int from) {
-    for (int i = from; i < bytes.length; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   private static SmimeException malformed(String why) {
