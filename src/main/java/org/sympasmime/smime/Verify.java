@@ -11,6 +11,7 @@ import java.security.interfaces.DSAPublicKey;
 import java.security.spec.DSAPublicKeySpec;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -107,6 +108,14 @@ public final class Verify {
   private static final Set<String> REFUSED_SIGNATURES = Set.of(
       "1.2.840.113549.1.1.4", "1.2.840.113549.1.1.2", "1.2.840.113549.1.1.3");
 
+  /**
+   * No real message comes near these: each SignerInfo costs a digest of the whole content and
+   * each carried certificate a place in the path search, so a message holding tens of
+   * thousands of either would keep a worker busy for minutes.
+   */
+  static final int MAX_SIGNER_INFOS = 16;
+  static final int MAX_CERTIFICATES = 64;
+
   private final TrustStores trustStores;
 
   public Verify(TrustStores trustStores) {
@@ -172,6 +181,10 @@ public final class Verify {
       // Bouncy Castle decodes SignerInfos and certificates lazily and throws unchecked
       // exceptions on malformed ones: decode them all here, where that means malformed input.
       signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
+      if (signerInfos.size() > MAX_SIGNER_INFOS) {
+        throw new SmimeException(Reason.TOO_LARGE, "the signature has " + signerInfos.size()
+            + " SignerInfos; more than " + MAX_SIGNER_INFOS + " are refused");
+      }
       carried = carriedCertificates(sd);
     } catch (RuntimeException e) {
       throw new SmimeException(Reason.MALFORMED_INPUT,
@@ -312,9 +325,15 @@ public final class Verify {
 
   private static List<X509Certificate> carriedCertificates(CMSSignedData sd)
       throws SmimeException {
+    Collection<X509CertificateHolder> holders = sd.getCertificates().getMatches(null);
+    if (holders.size() > MAX_CERTIFICATES) {
+      throw new SmimeException(Reason.TOO_LARGE, "the signature carries " + holders.size()
+          + " certificates; more than " + MAX_CERTIFICATES + " are refused");
+    }
     List<X509Certificate> out = new ArrayList<>();
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter().setProvider(BcProvider.get());
-    for (X509CertificateHolder h : sd.getCertificates().getMatches(null)) {
+    JcaX509CertificateConverter converter =
+        new JcaX509CertificateConverter().setProvider(BcProvider.get());
+    for (X509CertificateHolder h : holders) {
       try {
         out.add(converter.getCertificate(h));
       } catch (CertificateException e) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -41,6 +42,7 @@ import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.DLSet;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.asn1.cms.SignedData;
@@ -379,6 +381,27 @@ class FuzzRpcTest {
     assertTrue(r.get("signed").asBoolean());
   }
 
+  /**
+   * Each SignerInfo costs a digest of the whole content, each certificate a place in the path
+   * search: a message of thousands of either kept a worker busy for minutes.
+   */
+  @Test
+  void moreThanSixteenSignerInfosOrSixtyFourCertificatesAreTooLarge() throws Exception {
+    MethodTable table = Registry.build(new KeyMaterial(), new Stats());
+    byte[] signed = sign(table, ENTITY);
+    Map<String, byte[]> cases = Map.of(
+        "ok", withCopies(signed, 16, 64),
+        "too_large signers", withCopies(signed, 17, 1),
+        "too_large certificates", withCopies(signed, 1, 65));
+    for (Map.Entry<String, byte[]> c : cases.entrySet()) {
+      JsonNode a = answer(table, "smime.verify", p -> p.put("message_b64", b64(c.getValue()))
+          .put("cafile", pki.path("ca.crt").toString()));
+      String got = a.has("result") ? a.at("/result/reason").asText()
+          : a.at("/error/data/reason").asText();
+      assertEquals(c.getKey().split(" ")[0], got, c.getKey() + ": " + a);
+    }
+  }
+
   private static ASN1Sequence tbs(byte[] cert) {
     return ASN1Sequence.getInstance(ASN1Sequence.getInstance(cert).getObjectAt(0));
   }
@@ -398,16 +421,38 @@ class FuzzRpcTest {
 
   /** A signed message of ours whose SignedData carries {@code cert} instead of its own. */
   private static byte[] withCertificates(byte[] message, byte[] cert) throws Exception {
+    ASN1Primitive c = ASN1Primitive.fromByteArray(cert);
+    return withSignedData(message, sd -> new SignedData(sd.getDigestAlgorithms(),
+        sd.getEncapContentInfo(), new DERSet(c), sd.getCRLs(), sd.getSignerInfos()));
+  }
+
+  /** {@code n} copies of the first SignerInfo and of the first certificate. */
+  private static byte[] withCopies(byte[] message, int signerInfos, int certificates)
+      throws Exception {
+    return withSignedData(message, sd -> new SignedData(sd.getDigestAlgorithms(),
+        sd.getEncapContentInfo(), copies(sd.getCertificates().getObjectAt(0), certificates),
+        sd.getCRLs(), copies(sd.getSignerInfos().getObjectAt(0), signerInfos)));
+  }
+
+  private static DLSet copies(ASN1Encodable e, int n) {
+    ASN1EncodableVector v = new ASN1EncodableVector();
+    for (int i = 0; i < n; i++) {
+      v.add(e);
+    }
+    return new DLSet(v);
+  }
+
+  /** A signed message of ours with its SignedData changed by {@code change}. */
+  private static byte[] withSignedData(byte[] message, UnaryOperator<SignedData> change)
+      throws Exception {
     String text = new String(message, StandardCharsets.ISO_8859_1);
     java.util.regex.Matcher m = java.util.regex.Pattern
         .compile("\r\n\r\n((?:[A-Za-z0-9+/=]+\r\n)+)\r\n--").matcher(text);
     assertTrue(m.find());
     ContentInfo info = ContentInfo.getInstance(Base64.getMimeDecoder().decode(m.group(1)));
-    SignedData sd = SignedData.getInstance(info.getContent());
-    SignedData changed = new SignedData(sd.getDigestAlgorithms(), sd.getEncapContentInfo(),
-        new DERSet(ASN1Primitive.fromByteArray(cert)), sd.getCRLs(), sd.getSignerInfos());
+    SignedData changed = change.apply(SignedData.getInstance(info.getContent()));
     byte[] der = new ContentInfo(CMSObjectIdentifiers.signedData, changed)
-        .getEncoded(ASN1Encoding.DER);
+        .getEncoded(ASN1Encoding.DL);
     return ascii(text.substring(0, m.start(1))
         + Base64.getMimeEncoder(64, new byte[] {'\r', '\n'}).encodeToString(der) + "\r\n"
         + text.substring(m.end(1)));
