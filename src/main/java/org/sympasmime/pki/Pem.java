@@ -16,6 +16,7 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMException;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.X509TrustedCertificateBlock;
@@ -75,32 +76,23 @@ public final class Pem {
   public static PrivateKey privateKey(byte[] bytes, Optional<String> password)
       throws SmimeException {
     char[] pw = password.orElse("").toCharArray();
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider(BcProvider.get());
     boolean sawPem = false;
     try (PEMParser parser = parser(bytes)) {
       Object o;
       while ((o = readObject(parser)) != null) {
         sawPem = true;
-        try {
-          if (o instanceof PrivateKeyInfo info) {
-            return converter.getPrivateKey(info);
-          } else if (o instanceof PEMKeyPair pair) {
-            return converter.getPrivateKey(pair.getPrivateKeyInfo());
-          } else if (o instanceof PEMEncryptedKeyPair encrypted) {
-            PEMKeyPair pair = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder()
-                .setProvider(BcProvider.get()).build(pw));
-            return converter.getPrivateKey(pair.getPrivateKeyInfo());
-          } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
-            PrivateKeyInfo info = encrypted.decryptPrivateKeyInfo(
-                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BcProvider.get()).build(pw));
-            return converter.getPrivateKey(info);
-          }
-        } catch (Exception e) {
-          // Deliberately no cause and no detail: the message of a failed decryption can
-          // carry fragments of key material.
-          throw new SmimeException(Reason.BAD_PASSWORD, password.isPresent()
-              ? "the private key does not open with key_passwd"
-              : "the private key is encrypted and no key_passwd is set");
+        if (o instanceof PrivateKeyInfo info) {
+          return convert(info);
+        } else if (o instanceof PEMKeyPair pair) {
+          return convert(pair.getPrivateKeyInfo());
+        } else if (o instanceof PEMEncryptedKeyPair encrypted) {
+          return convert(decrypt(() -> encrypted.decryptKeyPair(
+              new JcePEMDecryptorProviderBuilder().setProvider(BcProvider.get()).build(pw))
+              .getPrivateKeyInfo(), password));
+        } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+          return convert(decrypt(() -> encrypted.decryptPrivateKeyInfo(
+              new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BcProvider.get())
+                  .build(pw)), password));
         }
       }
     } catch (IOException e) {
@@ -108,12 +100,40 @@ public final class Pem {
     }
     if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
       try {
-        return converter.getPrivateKey(PrivateKeyInfo.getInstance(bytes));
-      } catch (Exception e) {
+        return convert(PrivateKeyInfo.getInstance(bytes));
+      } catch (RuntimeException e) {
         throw new SmimeException(Reason.MALFORMED_INPUT, "not a PEM or DER private key");
       }
     }
     throw new SmimeException(Reason.MALFORMED_INPUT, "no private key found");
+  }
+
+  @FunctionalInterface
+  private interface Decryption {
+    PrivateKeyInfo run() throws Exception;
+  }
+
+  /** Opens an encrypted key; any failure there means the password does not fit. */
+  private static PrivateKeyInfo decrypt(Decryption decryption, Optional<String> password)
+      throws SmimeException {
+    try {
+      return decryption.run();
+    } catch (Exception e) {
+      // Deliberately no cause and no detail: the message of a failed decryption can carry
+      // fragments of key material.
+      throw new SmimeException(Reason.BAD_PASSWORD, password.isPresent()
+          ? "the private key does not open with key_passwd"
+          : "the private key is encrypted and no key_passwd is set");
+    }
+  }
+
+  /** A clear key that does not convert is corrupt, not a password problem. */
+  private static PrivateKey convert(PrivateKeyInfo info) throws SmimeException {
+    try {
+      return new JcaPEMKeyConverter().setProvider(BcProvider.get()).getPrivateKey(info);
+    } catch (PEMException | RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "the private key does not decode");
+    }
   }
 
   /** PEM exactly as {@code openssl x509} writes it: LF line ends, 64 columns, final LF. */
