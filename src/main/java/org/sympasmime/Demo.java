@@ -51,11 +51,11 @@ import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.OutputEncryptor;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.sympasmime.methods.Registry;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
-import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code java -jar sympa-smime.jar demo}: a sample list post through the real protocol. A
@@ -389,7 +389,8 @@ public final class Demo {
           new GeneralNames(new GeneralName(GeneralName.rfc822Name, email.orElseThrow())));
     }
     return new JcaX509CertificateConverter().setProvider(BcProvider.get()).getCertificate(
-        b.build(new JcaContentSignerBuilder("SHA256withRSA").setProvider(BcProvider.get()).build(issuerKey)));
+        b.build(new JcaContentSignerBuilder("SHA256withRSA").setProvider(BcProvider.get())
+            .build(issuerKey)));
   }
 
   private static String pem(JcaPKCS8Generator generator) throws IOException {

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Base64;
 import org.sympasmime.Version;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.rpc.RpcException;
 import org.sympasmime.rpc.Stats;
-import org.sympasmime.pki.BcProvider;
 
-/** {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive. */
+/**
+ * {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive.
+ */
 final class ServiceMethods {
   private final KeyMaterial keys;
   private final Stats stats;

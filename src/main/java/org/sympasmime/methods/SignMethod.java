@@ -33,7 +33,8 @@ final class SignMethod {
         params.optionalBoolean("include_chain", true));
     Sign.Result result = sign.sign(request);
     for (String warning : result.warnings()) {
-      log.println("sympa-smime: warning method=smime.sign: " + warning.replaceAll("[\\r\\n]+", " "));
+      log.println("sympa-smime: warning method=smime.sign: "
+          + warning.replaceAll("[\\r\\n]+", " "));
     }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.put("message_b64", Base64.getEncoder().encodeToString(result.message()));

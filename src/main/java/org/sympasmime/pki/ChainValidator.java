@@ -68,7 +68,8 @@ public final class ChainValidator {
     search(path, untrusted, store, paths);
     if (paths.isEmpty()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
-          "no path from " + OpenSslNames.formatName(leaf.getSubjectX500Principal()) + " to a trust anchor"));
+          "no path from " + OpenSslNames.formatName(leaf.getSubjectX500Principal())
+              + " to a trust anchor"));
     }
     Optional<Failure> first = Optional.empty();
     for (List<X509Certificate> p : paths) {

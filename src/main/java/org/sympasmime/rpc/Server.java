@@ -83,7 +83,8 @@ public final class Server {
       while ((line = reader.next()) != null) {
         if (line.tooLong()) {
           stats.countError("too_large");
-          log("error", "-", "-", "too_large", "request line longer than " + maxLineBytes + " bytes");
+          log("error", "-", "-", "too_large",
+              "request line longer than " + maxLineBytes + " bytes");
           outbox.put(
               encode(error(NullNode.getInstance(), RpcException.INVALID_REQUEST,
                   "request line longer than " + maxLineBytes + " bytes", "too_large")));

@@ -20,8 +20,8 @@ import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.cms.AuthEnvelopedData;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
-import org.bouncycastle.asn1.cms.GCMParameters;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.GCMParameters;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
@@ -49,8 +49,8 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.mime.MimeHeader;
-import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.KeyMaterial;
 
 /**
  * {@code smime.decrypt}: opens an {@code application/(x-)pkcs7-mime} EnvelopedData or

@@ -42,9 +42,9 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
-import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code smime.encrypt}: wraps an inner MIME entity in an {@code application/pkcs7-mime}

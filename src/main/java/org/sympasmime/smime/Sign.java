@@ -34,9 +34,9 @@ import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.smime.SMIMECapabilitiesAttribute;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.smime.SMIMECapability;
 import org.bouncycastle.asn1.smime.SMIMECapabilityVector;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cms.CMSAttributeTableGenerator;
 import org.bouncycastle.cms.CMSException;
@@ -52,8 +52,8 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
-import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.KeyMaterial;
 
 /**
  * Detached S/MIME signing with the layout of Crypt::SMIME's {@code sign}: the same

@@ -33,12 +33,12 @@ import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
 import org.sympasmime.pki.OpenSslNames;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
-import org.sympasmime.pki.BcProvider;
 
 /**
  * {@code smime.verify}: checks every SignerInfo of a message over the bytes received, then the
@@ -276,7 +276,8 @@ public final class Verify {
           "the signature of " + describe(si) + " does not verify: " + e.getMessage()));
     } catch (RuntimeException e) {
       return Optional.of(new Failure(Reason.BAD_SIGNATURE,
-          "the signature of " + describe(si) + " does not verify: " + e.getClass().getSimpleName()));
+          "the signature of " + describe(si) + " does not verify: "
+              + e.getClass().getSimpleName()));
     }
   }
 

@@ -23,10 +23,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
-import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.testutil.Openssl;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.mime.MimeHeader;
+import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.testutil.Openssl;
 
 /**
  * The encrypted messages of the shared corpus (system property {@code corpus.dir}), with the

@@ -24,10 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.testutil.Openssl;
 import org.sympasmime.testutil.TestPki;
-import org.sympasmime.mime.LineEnds;
 
 /** Messages made by {@code openssl cms -encrypt}, opened by {@link Decrypt}. */
 class DecryptTest {

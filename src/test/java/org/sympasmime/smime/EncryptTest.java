@@ -29,10 +29,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.testutil.Openssl;
 import org.sympasmime.testutil.TestPki;
-import org.sympasmime.mime.LineEnds;
 
 /** Envelopes made by {@link Encrypt}, opened by {@code openssl cms -decrypt} and by us. */
 class EncryptTest {

@@ -43,10 +43,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.testutil.Openssl;
-import org.sympasmime.mime.LineEnds;
 
 class SignTest {
   /** Crypt::SMIME's multipart/signed template, section 2.7 of crypt-smime-behaviour.md. */

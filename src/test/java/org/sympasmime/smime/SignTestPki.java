@@ -4,9 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.sympasmime.testutil.Openssl;
 import java.util.ArrayList;
 import java.util.List;
+import org.sympasmime.testutil.Openssl;
 
 /**
  * A throwaway PKI made with the {@code openssl} CLI, so that what we sign is checked against an
