@@ -58,8 +58,10 @@ my $error = eval {
     undef;
 } || $@;
 is($error->reason, 'unknown_method', 'real sidecar error');
-ok((grep { $_->[0] eq 'err' and $_->[1] =~ /reason=rpc/ } @syslog),
-    'its stderr line logged at err');
+ok((grep { $_->[0] eq 'debug' and $_->[1] =~ /reason=rpc/ } @syslog),
+    'its per-request stderr line logged at debug: the caller logs the failure');
+ok(!(grep { $_->[0] eq 'err' and $_->[1] =~ /reason=rpc/ } @syslog),
+    'and not a second time at err');
 # And the failures the client reports itself.
 my $crash = Sympa::SMIME::Sidecar->new(java => fake_java());
 eval { $crash->call('test.exit', {key_passwd => $secret}) };

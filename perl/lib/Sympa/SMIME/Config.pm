@@ -74,7 +74,7 @@ sub repo_jar {
 }
 
 sub default_jar {
-    my @candidates = grep {defined} (repo_jar(), INSTALLED_JAR);
+    my @candidates = grep { defined } (repo_jar(), INSTALLED_JAR);
     foreach my $jar (@candidates) {
         return _clean_path($jar) if -f $jar;
     }

@@ -193,8 +193,8 @@ sub _check_request {
 sub _run {
     my ($self, $requests, $options) = @_;
 
-    my $timeout
-        = ($options and defined $options->{timeout})
+    my $timeout =
+        ($options and defined $options->{timeout})
         ? $options->{timeout}
         : undef;
     Carp::croak('timeout must be a positive number of seconds')
@@ -222,8 +222,8 @@ sub _run {
         my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
 
         $self->{busy} = 1;
-        my ($status, $detail)
-            = $self->_exchange($requests, \@todo, \@answers, $limit);
+        my ($status, $detail) =
+            $self->_exchange($requests, \@todo, \@answers, $limit);
         $self->{busy} = 0;
         last if $status eq 'ok';
 
@@ -447,9 +447,8 @@ sub _exchange {
         return 'timeout' if $left <= 0;
 
         local $! = 0;
-        my ($readable, $writable)
-            = IO::Select->select($read, (@out ? $write : undef), undef,
-            $left);
+        my ($readable, $writable) =
+            IO::Select->select($read, (@out ? $write : undef), undef, $left);
         unless ($readable or $writable) {
             next if $! == 0 or $!{EINTR};
             return ('dead', "select: $!");
@@ -491,9 +490,9 @@ sub _exchange {
                 $self->_relay_stderr(0);
                 next;
             }
-            while ((my $nl = index $proc->{out_buf}, "\n", $proc->{out_scan})
-                >= 0)
-            {
+            while (
+                (my $nl = index $proc->{out_buf}, "\n", $proc->{out_scan}) >=
+                0) {
                 my $line = substr $proc->{out_buf}, 0, $nl + 1, '';
                 $proc->{out_scan} = 0;
                 next unless $line =~ /\S/;
@@ -594,7 +593,15 @@ sub _relay_line {
     return unless $line =~ /\S/;
     push @{$proc->{stderr_tail}}, $line;
     shift @{$proc->{stderr_tail}} while @{$proc->{stderr_tail}} > STDERR_KEEP;
-    _log(($line =~ /error/i ? 'err' : 'info'), 'sidecar: %s', $line);
+    # A per-request failure is also returned to the caller, who logs it
+    # with the message it concerns (the shim does, with its reason code), so
+    # it is only kept at debug level here: one failure, one log line.
+    my $level =
+        $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
+        ? 'debug'
+        : $line =~ /error/i ? 'err'
+        :                     'info';
+    _log($level, 'sidecar: %s', $line);
     return;
 }
 
@@ -679,8 +686,8 @@ sub _stop {
     $self->{proc} = undef;
     $self->{busy} = 0;
 
-    my $how
-        = !defined $proc->{status} ? 'exit status unknown'
+    my $how =
+        !defined $proc->{status} ? 'exit status unknown'
         : ($proc->{status} & 127)
         ? sprintf('killed by signal %d',   $proc->{status} & 127)
         : sprintf('exited with status %d', $proc->{status} >> 8);
@@ -705,14 +712,14 @@ sub DESTROY {
 
 END {
     local ($@, $!, $?);
-    foreach my $self (grep {defined} values %live) {
+    foreach my $self (grep { defined } values %live) {
         eval { $self->_stop };
     }
 }
 
 # Timeouts must not jump with the wall clock (NTP, daylight saving).
-my $monotonic
-    = eval { Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC()); 1 };
+my $monotonic =
+    eval { Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC()); 1 };
 
 sub _now {
     return $monotonic
@@ -758,7 +765,7 @@ use strict;
 use warnings;
 use overload
     '""'     => \&as_string,
-    'bool'   => sub {1},
+    'bool'   => sub { 1 },
     fallback => 1;
 
 sub new {

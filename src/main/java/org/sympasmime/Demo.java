@@ -51,6 +51,7 @@ import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.OutputEncryptor;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.sympasmime.methods.Registry;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.rpc.Server;
@@ -80,7 +81,6 @@ public final class Demo {
 
   /** Runs the demo; returns the process exit code (0 when every step succeeded). */
   public static int run(PrintStream out) throws Exception {
-    Pem.init();
     Path dir = Files.createTempDirectory("sympa-smime-demo-");
     // Also on Ctrl-C, which skips the finally block.
     Thread cleanup = new Thread(() -> deleteTree(dir), "demo-cleanup");
@@ -326,7 +326,7 @@ public final class Demo {
       Path subscriberKey) {}
 
   private Pki makePki(Path dir) throws Exception {
-    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA", "BC");
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA", BcProvider.get());
     rsa.initialize(2048, new SecureRandom());
     Instant now = Instant.now();
     KeyPair rootKeys = rsa.generateKeyPair();
@@ -349,7 +349,7 @@ public final class Demo {
     Files.writeString(f.listCert(), Pem.encode(list));
     Files.writeString(f.subscriberCert(), Pem.encode(alice));
     OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(
-        PKCS8Generator.AES_256_CBC).setProvider("BC")
+        PKCS8Generator.AES_256_CBC).setProvider(BcProvider.get())
         .setPassword(LIST_KEY_PASSWORD.toCharArray()).build();
     Files.writeString(f.listKey(), pem(new JcaPKCS8Generator(listKeys.getPrivate(), encryptor)));
     Files.writeString(f.subscriberKey(), pem(new JcaPKCS8Generator(aliceKeys.getPrivate(), null)));
@@ -388,8 +388,9 @@ public final class Demo {
       b.addExtension(Extension.subjectAlternativeName, false,
           new GeneralNames(new GeneralName(GeneralName.rfc822Name, email.orElseThrow())));
     }
-    return new JcaX509CertificateConverter().setProvider("BC").getCertificate(
-        b.build(new JcaContentSignerBuilder("SHA256withRSA").setProvider("BC").build(issuerKey)));
+    return new JcaX509CertificateConverter().setProvider(BcProvider.get()).getCertificate(
+        b.build(new JcaContentSignerBuilder("SHA256withRSA").setProvider(BcProvider.get())
+            .build(issuerKey)));
   }
 
   private static String pem(JcaPKCS8Generator generator) throws IOException {

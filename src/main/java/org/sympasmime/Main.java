@@ -1,14 +1,13 @@
 package org.sympasmime;
 
 import java.io.BufferedOutputStream;
-import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.sympasmime.methods.Registry;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.pki.Pem;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
 
@@ -35,7 +34,6 @@ public final class Main {
   }
 
   private static int serve() throws Exception {
-    Pem.init();
     OutputStream protocolOut = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out),
         1 << 16);
     PrintStream log = new PrintStream(new FileOutputStream(FileDescriptor.err), true,

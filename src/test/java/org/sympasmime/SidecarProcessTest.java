@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.smime.SignTestPki;
+import org.sympasmime.testutil.Openssl;
 
 /**
  * The sidecar as Sympa runs it: a separate JVM reading stdin and writing stdout. Checks what only
@@ -218,9 +219,9 @@ class SidecarProcessTest {
     Path file = dir.resolve("binary-signed.eml");
     Files.write(file, message);
     Path content = dir.resolve("binary-content.bin");
-    SignTestPki.Result v = SignTestPki.tryRun(dir, "cms", "-verify", "-in", file.toString(),
+    Openssl.Run v = Openssl.run(dir, "cms", "-verify", "-in", file.toString(),
         "-CAfile", "root.pem", "-out", content.toString());
-    assertEquals(0, v.exit(), v.err());
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(firstPart, Files.readAllBytes(content));
   }
 }

@@ -5,7 +5,10 @@ import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.MethodTable;
 import org.sympasmime.rpc.Stats;
 
-/** Wires every protocol method to its operation. The method names are the protocol. */
+/**
+ * Wires every protocol method to its adapter, one line each, all in the same form. The method
+ * names are the protocol.
+ */
 public final class Registry {
   private Registry() {}
 
@@ -16,9 +19,9 @@ public final class Registry {
         .add("service.health", service::health)
         .add("service.stats", service::stats)
         .add("service.echo", service::echo)
-        .add("smime.sign", new SignMethod(keys))
         .add("smime.decrypt", new DecryptMethod(keys)::handle)
         .add("smime.encrypt", new EncryptMethod(keys)::handle)
+        .add("smime.sign", new SignMethod(keys)::handle)
         .add("smime.verify", new VerifyMethod(new TrustStores())::handle)
         .add("x509.parse", new X509ParseMethod()::handle)
         .build();

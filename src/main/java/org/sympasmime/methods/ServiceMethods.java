@@ -4,13 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Base64;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.sympasmime.Version;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.rpc.RpcException;
 import org.sympasmime.rpc.Stats;
 
-/** {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive. */
+/**
+ * {@code service.*}: what the client needs to know the sidecar is the one it expects, and alive.
+ */
 final class ServiceMethods {
   private final KeyMaterial keys;
   private final Stats stats;
@@ -26,7 +28,7 @@ final class ServiceMethods {
     out.put("version", Version.VERSION);
     out.put("protocol", Version.PROTOCOL);
     out.put("java", System.getProperty("java.version"));
-    out.put("bouncycastle", new BouncyCastleProvider().getVersionStr());
+    out.put("bouncycastle", BcProvider.get().getVersionStr());
     return out;
   }
 

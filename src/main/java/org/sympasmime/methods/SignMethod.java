@@ -7,26 +7,21 @@ import java.io.PrintStream;
 import java.util.Base64;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.rpc.Handler;
 import org.sympasmime.rpc.RpcException;
 import org.sympasmime.smime.Sign;
 
 /** {@code smime.sign}: JSON params to {@link Sign.Request}, {@link Sign.Result} to JSON. */
-final class SignMethod implements Handler {
+final class SignMethod {
   private final Sign sign;
   private final PrintStream log;
 
   SignMethod(KeyMaterial keys) {
-    this(new Sign(keys), System.err);
+    this.sign = new Sign(keys);
+    // stderr is the sidecar's log; one line per warning, as the server writes its own.
+    this.log = System.err;
   }
 
-  SignMethod(Sign sign, PrintStream log) {
-    this.sign = sign;
-    this.log = log;
-  }
-
-  @Override
-  public JsonNode handle(JsonNode node) throws RpcException, SmimeException {
+  JsonNode handle(JsonNode node) throws RpcException, SmimeException {
     Params params = new Params(node);
     Sign.Request request = new Sign.Request(
         params.requireBytes("entity_b64"),
@@ -38,7 +33,8 @@ final class SignMethod implements Handler {
         params.optionalBoolean("include_chain", true));
     Sign.Result result = sign.sign(request);
     for (String warning : result.warnings()) {
-      log.println("sympa-smime: warning method=smime.sign: " + warning.replaceAll("[\\r\\n]+", " "));
+      log.println("sympa-smime: warning method=smime.sign: "
+          + warning.replaceAll("[\\r\\n]+", " "));
     }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.put("message_b64", Base64.getEncoder().encodeToString(result.message()));

@@ -12,21 +12,19 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.RpcException;
-import org.sympasmime.smime.Verifier;
-import org.sympasmime.smime.VerifyRequest;
-import org.sympasmime.smime.VerifyResult;
+import org.sympasmime.smime.Verify;
 
-/** {@code smime.verify}: JSON to {@link VerifyRequest}, {@link VerifyResult} to JSON. */
+/** {@code smime.verify}: JSON to {@link Verify.Request}, {@link Verify.Result} to JSON. */
 final class VerifyMethod {
-  private final Verifier verifier;
+  private final Verify verifier;
 
   VerifyMethod(TrustStores trustStores) {
-    this.verifier = new Verifier(trustStores);
+    this.verifier = new Verify(trustStores);
   }
 
   JsonNode handle(JsonNode params) throws RpcException, SmimeException {
     Params p = new Params(params);
-    VerifyRequest request = new VerifyRequest(
+    Verify.Request request = new Verify.Request(
         p.requireBytes("message_b64"),
         p.optionalPath("cafile"),
         p.optionalPath("capath"),
@@ -34,7 +32,7 @@ final class VerifyMethod {
     return toJson(verifier.verify(request));
   }
 
-  static ObjectNode toJson(VerifyResult r) {
+  static ObjectNode toJson(Verify.Result r) {
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.put("signed", r.signed());
     out.put("valid", r.valid());

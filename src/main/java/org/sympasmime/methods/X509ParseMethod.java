@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
 import org.sympasmime.Reason;
@@ -24,26 +22,15 @@ final class X509ParseMethod {
     Params p = new Params(params);
     Optional<String> pem = p.optionalText("pem").filter(s -> !s.isEmpty());
     Optional<Path> path = p.optionalPath("path");
-    byte[] bytes;
+    X509Certificate cert;
     if (pem.isPresent()) {
-      bytes = pem.get().getBytes(StandardCharsets.UTF_8);
+      cert = X509Reader.first(pem.get().getBytes(StandardCharsets.UTF_8));
     } else if (path.isPresent()) {
-      bytes = read(path.get());
+      cert = X509Reader.first(path.get());
     } else {
       throw new SmimeException(Reason.BAD_CERTIFICATE, "neither pem nor path given");
     }
-    return toJson(CertificateInfo.of(X509Reader.first(bytes)));
-  }
-
-  private static byte[] read(Path path) throws SmimeException {
-    try {
-      return Files.readAllBytes(path);
-    } catch (NoSuchFileException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
-    } catch (IOException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": "
-          + e.getClass().getSimpleName());
-    }
+    return toJson(CertificateInfo.of(cert));
   }
 
   static ObjectNode toJson(CertificateInfo info) {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1IA5String;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -47,15 +48,14 @@ final class CertificateEmails {
         }
       }
     }
-    GeneralNames san = subjectAltNames(extensions);
     List<String> utf8 = new ArrayList<>();
-    if (san != null) {
-      for (GeneralName gn : san.getNames()) {
-        if (gn.getTagNo() == GeneralName.rfc822Name) {
-          append(list, ASN1IA5String.getInstance(gn.getName()).getOctets());
-        } else if (gn.getTagNo() == GeneralName.otherName) {
-          smtpUtf8(gn).ifPresent(utf8::add);
-        }
+    GeneralName[] names =
+        subjectAltNames(extensions).map(GeneralNames::getNames).orElse(new GeneralName[0]);
+    for (GeneralName gn : names) {
+      if (gn.getTagNo() == GeneralName.rfc822Name) {
+        append(list, ASN1IA5String.getInstance(gn.getName()).getOctets());
+      } else if (gn.getTagNo() == GeneralName.otherName) {
+        smtpUtf8(gn).ifPresent(utf8::add);
       }
     }
     List<String> out = new ArrayList<>();
@@ -89,34 +89,34 @@ final class CertificateEmails {
     list.add(s);
   }
 
-  private static java.util.Optional<String> smtpUtf8(GeneralName gn) {
+  private static Optional<String> smtpUtf8(GeneralName gn) {
     ASN1Sequence seq = ASN1Sequence.getInstance(gn.getName());
     if (seq.size() < 2
         || !ASN1ObjectIdentifier.getInstance(seq.getObjectAt(0)).equals(SMTP_UTF8_MAILBOX)) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     ASN1Encodable value = seq.getObjectAt(1);
     if (value instanceof ASN1TaggedObject tagged) {
       ASN1Primitive inner = tagged.getBaseObject().toASN1Primitive();
       if (inner instanceof ASN1String s) {
-        return java.util.Optional.of(s.getString());
+        return Optional.of(s.getString());
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
-  static GeneralNames subjectAltNames(Extensions extensions) {
+  private static Optional<GeneralNames> subjectAltNames(Extensions extensions) {
     if (extensions == null) {
-      return null;
+      return Optional.empty();
     }
     Extension ext = extensions.getExtension(Extension.subjectAlternativeName);
     if (ext == null) {
-      return null;
+      return Optional.empty();
     }
     try {
-      return GeneralNames.getInstance(ext.getParsedValue());
+      return Optional.of(GeneralNames.getInstance(ext.getParsedValue()));
     } catch (RuntimeException e) {
-      return null;
+      return Optional.empty();
     }
   }
 

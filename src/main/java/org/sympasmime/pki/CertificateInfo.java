@@ -14,12 +14,14 @@ import java.util.Optional;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DERBitString;
-import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
 
 /**
  * What Sympa needs to know about a certificate, formatted as Crypt::OpenSSL::X509 1.914 formats
@@ -62,7 +64,21 @@ public record CertificateInfo(
     extendedKeyUsage = extendedKeyUsage.map(List::copyOf);
   }
 
-  public static CertificateInfo of(X509Certificate cert) {
+  /**
+   * Everything x509.parse reports. A certificate whose extensions or public key do not decode is
+   * {@code bad_certificate}: Bouncy Castle parses them lazily, so they fail here, not on load.
+   */
+  public static CertificateInfo of(X509Certificate cert) throws SmimeException {
+    try {
+      return parse(cert);
+    } catch (RuntimeException e) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "the certificate of "
+          + cert.getSubjectX500Principal() + " has an extension or a public key that does not"
+          + " decode");
+    }
+  }
+
+  private static CertificateInfo parse(X509Certificate cert) {
     TBSCertificate tbs;
     byte[] der;
     try {

@@ -49,13 +49,27 @@ public final class ChainValidator {
    */
   public static Optional<Failure> validate(X509Certificate leaf, List<X509Certificate> untrusted,
       TrustStore store, Date at) {
+    try {
+      return validatePaths(leaf, untrusted, store, at);
+    } catch (RuntimeException e) {
+      // Extensions are decoded lazily; a malformed one throws. OpenSSL refuses such a
+      // certificate ("invalid or inconsistent certificate extension"), and so do we.
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
+          "a certificate on the path of " + OpenSslNames.formatName(
+              leaf.getSubjectX500Principal()) + " has an extension that does not decode"));
+    }
+  }
+
+  private static Optional<Failure> validatePaths(X509Certificate leaf,
+      List<X509Certificate> untrusted, TrustStore store, Date at) {
     List<List<X509Certificate>> paths = new ArrayList<>();
     List<X509Certificate> path = new ArrayList<>();
     path.add(leaf);
     search(path, untrusted, store, paths);
     if (paths.isEmpty()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
-          "no path from " + OpenSslNames.formatName(leaf.getSubjectX500Principal()) + " to a trust anchor"));
+          "no path from " + OpenSslNames.formatName(leaf.getSubjectX500Principal())
+              + " to a trust anchor"));
     }
     Optional<Failure> first = Optional.empty();
     for (List<X509Certificate> p : paths) {
@@ -124,7 +138,7 @@ public final class ChainValidator {
     }
     try {
       PublicKey key = issuer.getPublicKey();
-      subject.verify(key, "BC");
+      subject.verify(key, BcProvider.get());
       return true;
     } catch (Exception e) {
       return false;

@@ -1,6 +1,7 @@
 package org.sympasmime.pki;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -9,7 +10,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +35,10 @@ public final class KeyMaterial {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
-  /** Every certificate in the file, in file order; never empty. */
+  /**
+   * Every certificate in the file, in file order; never empty. The first one, which Sympa
+   * treats as the key's own, has a public key that decodes.
+   */
   public List<X509Certificate> certificates(Path path) throws SmimeException {
     CacheKey key = cacheKey(path, "");
     List<X509Certificate> cached = certificates.get(key);
@@ -48,6 +51,7 @@ public final class KeyMaterial {
     if (loaded.isEmpty()) {
       throw new SmimeException(Reason.BAD_CERTIFICATE, "no certificate in " + path);
     }
+    requireDecodableKey(loaded.get(0), path.toString());
     put(certificates, key, loaded);
     return loaded;
   }
@@ -79,6 +83,21 @@ public final class KeyMaterial {
     return loaded;
   }
 
+  /**
+   * Bouncy Castle decodes a certificate's public key only when asked, and then throws an
+   * unchecked exception: ask once where the certificate comes in, and call a failure what it is.
+   */
+  public static X509Certificate requireDecodableKey(X509Certificate cert, String origin)
+      throws SmimeException {
+    try {
+      cert.getPublicKey();
+      return cert;
+    } catch (RuntimeException e) {
+      throw new SmimeException(Reason.BAD_CERTIFICATE,
+          "the public key of the certificate in " + origin + " does not decode");
+    }
+  }
+
   public long hits() {
     return hits.sum();
   }
@@ -103,22 +122,24 @@ public final class KeyMaterial {
       BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
       return new CacheKey(path.toAbsolutePath().normalize(),
           attrs.lastModifiedTime().toMillis(), attrs.size(), variant);
-    } catch (NoSuchFileException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
     } catch (IOException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": " + e);
+      throw unreadable(path, e);
     }
   }
 
+  /** The bytes of a key or certificate file; a file we cannot read is {@code file_unreadable}. */
   static byte[] read(Path path) throws SmimeException {
     try {
       return Files.readAllBytes(path);
-    } catch (NoSuchFileException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "no such file: " + path);
     } catch (IOException e) {
-      throw new SmimeException(Reason.FILE_UNREADABLE, "cannot read " + path + ": "
-          + e.getClass().getSimpleName());
+      throw unreadable(path, e);
     }
+  }
+
+  private static SmimeException unreadable(Path path, IOException e) {
+    return new SmimeException(Reason.FILE_UNREADABLE, e instanceof NoSuchFileException
+        ? "no such file: " + path
+        : "cannot read " + path + ": " + e.getClass().getSimpleName());
   }
 
   private static String digest(String password) {

@@ -4,10 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
-import java.security.Security;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -17,8 +15,8 @@ import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMException;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.X509TrustedCertificateBlock;
@@ -26,9 +24,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
 import org.bouncycastle.openssl.jcajce.JcePEMDecryptorProviderBuilder;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
-import org.bouncycastle.util.encoders.Base64;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.MimeBase64;
 
 /**
  * Reading and writing PEM as OpenSSL does: certificates and private keys in any of the forms
@@ -36,18 +34,7 @@ import org.sympasmime.SmimeException;
  * back byte-identical to {@code openssl x509} (LF, 64-column base64).
  */
 public final class Pem {
-  static {
-    if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
-      Security.addProvider(new BouncyCastleProvider());
-    }
-  }
-
   private Pem() {}
-
-  /** Makes sure the BC provider is registered; call from anything that names provider "BC". */
-  public static void init() {
-    // The static initializer does the work.
-  }
 
   /**
    * Every certificate in {@code bytes}, in file order. PEM blocks {@code CERTIFICATE},
@@ -68,7 +55,8 @@ public final class Pem {
         }
       }
     } catch (IOException e) {
-      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot read certificate: " + e.getMessage());
+      // Not the parser's message: the file may hold a private key next to the certificate.
+      throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot read certificate: corrupt PEM");
     }
     if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
       try {
@@ -88,32 +76,23 @@ public final class Pem {
   public static PrivateKey privateKey(byte[] bytes, Optional<String> password)
       throws SmimeException {
     char[] pw = password.orElse("").toCharArray();
-    JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider("BC");
     boolean sawPem = false;
     try (PEMParser parser = parser(bytes)) {
       Object o;
       while ((o = readObject(parser)) != null) {
         sawPem = true;
-        try {
-          if (o instanceof PrivateKeyInfo info) {
-            return converter.getPrivateKey(info);
-          } else if (o instanceof PEMKeyPair pair) {
-            return converter.getPrivateKey(pair.getPrivateKeyInfo());
-          } else if (o instanceof PEMEncryptedKeyPair encrypted) {
-            PEMKeyPair pair = encrypted.decryptKeyPair(new JcePEMDecryptorProviderBuilder()
-                .setProvider("BC").build(pw));
-            return converter.getPrivateKey(pair.getPrivateKeyInfo());
-          } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
-            PrivateKeyInfo info = encrypted.decryptPrivateKeyInfo(
-                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider("BC").build(pw));
-            return converter.getPrivateKey(info);
-          }
-        } catch (Exception e) {
-          // Deliberately no cause and no detail: the message of a failed decryption can
-          // carry fragments of key material.
-          throw new SmimeException(Reason.BAD_PASSWORD, password.isPresent()
-              ? "the private key does not open with key_passwd"
-              : "the private key is encrypted and no key_passwd is set");
+        if (o instanceof PrivateKeyInfo info) {
+          return convert(info);
+        } else if (o instanceof PEMKeyPair pair) {
+          return convert(pair.getPrivateKeyInfo());
+        } else if (o instanceof PEMEncryptedKeyPair encrypted) {
+          return convert(decrypt(() -> encrypted.decryptKeyPair(
+              new JcePEMDecryptorProviderBuilder().setProvider(BcProvider.get()).build(pw))
+              .getPrivateKeyInfo(), password));
+        } else if (o instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+          return convert(decrypt(() -> encrypted.decryptPrivateKeyInfo(
+              new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BcProvider.get())
+                  .build(pw)), password));
         }
       }
     } catch (IOException e) {
@@ -121,12 +100,40 @@ public final class Pem {
     }
     if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
       try {
-        return converter.getPrivateKey(PrivateKeyInfo.getInstance(bytes));
-      } catch (Exception e) {
+        return convert(PrivateKeyInfo.getInstance(bytes));
+      } catch (RuntimeException e) {
         throw new SmimeException(Reason.MALFORMED_INPUT, "not a PEM or DER private key");
       }
     }
     throw new SmimeException(Reason.MALFORMED_INPUT, "no private key found");
+  }
+
+  @FunctionalInterface
+  private interface Decryption {
+    PrivateKeyInfo run() throws Exception;
+  }
+
+  /** Opens an encrypted key; any failure there means the password does not fit. */
+  private static PrivateKeyInfo decrypt(Decryption decryption, Optional<String> password)
+      throws SmimeException {
+    try {
+      return decryption.run();
+    } catch (Exception e) {
+      // Deliberately no cause and no detail: the message of a failed decryption can carry
+      // fragments of key material.
+      throw new SmimeException(Reason.BAD_PASSWORD, password.isPresent()
+          ? "the private key does not open with key_passwd"
+          : "the private key is encrypted and no key_passwd is set");
+    }
+  }
+
+  /** A clear key that does not convert is corrupt, not a password problem. */
+  private static PrivateKey convert(PrivateKeyInfo info) throws SmimeException {
+    try {
+      return new JcaPEMKeyConverter().setProvider(BcProvider.get()).getPrivateKey(info);
+    } catch (PEMException | RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "the private key does not decode");
+    }
   }
 
   /** PEM exactly as {@code openssl x509} writes it: LF line ends, 64 columns, final LF. */
@@ -139,15 +146,8 @@ public final class Pem {
   }
 
   public static String encode(String label, byte[] der) {
-    String b64 = Base64.toBase64String(der);
-    StringWriter out = new StringWriter(b64.length() + b64.length() / 64 + 64);
-    out.write("-----BEGIN " + label + "-----\n");
-    for (int i = 0; i < b64.length(); i += 64) {
-      out.write(b64, i, Math.min(64, b64.length() - i));
-      out.write('\n');
-    }
-    out.write("-----END " + label + "-----\n");
-    return out.toString();
+    return "-----BEGIN " + label + "-----\n" + MimeBase64.encode(der, "\n")
+        + "-----END " + label + "-----\n";
   }
 
   private static PEMParser parser(byte[] bytes) {
@@ -167,7 +167,7 @@ public final class Pem {
 
   private static X509Certificate convert(X509CertificateHolder holder) throws SmimeException {
     try {
-      return new JcaX509CertificateConverter().setProvider("BC").getCertificate(holder);
+      return new JcaX509CertificateConverter().setProvider(BcProvider.get()).getCertificate(holder);
     } catch (CertificateException e) {
       throw new SmimeException(Reason.BAD_CERTIFICATE, "cannot decode certificate");
     }

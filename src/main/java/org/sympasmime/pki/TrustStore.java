@@ -48,10 +48,6 @@ public final class TrustStore {
     return certificates;
   }
 
-  public int size() {
-    return certificates.size();
-  }
-
   /** True when this exact certificate (same DER) is in the store. */
   public boolean contains(X509Certificate cert) {
     return encodings.contains(key(cert));

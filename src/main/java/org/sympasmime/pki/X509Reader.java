@@ -1,6 +1,7 @@
 package org.sympasmime.pki;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
@@ -15,6 +16,11 @@ import org.sympasmime.SmimeException;
  */
 public final class X509Reader {
   private X509Reader() {}
+
+  /** The first certificate of a file, which must be readable ({@code file_unreadable}). */
+  public static X509Certificate first(Path path) throws SmimeException {
+    return first(KeyMaterial.read(path));
+  }
 
   public static X509Certificate first(byte[] bytes) throws SmimeException {
     String text = new String(bytes, StandardCharsets.ISO_8859_1);

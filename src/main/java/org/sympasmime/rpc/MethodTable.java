@@ -4,7 +4,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** The only seam between the protocol and the operations: method name to handler. */
 public final class MethodTable {
@@ -20,10 +19,6 @@ public final class MethodTable {
 
   public Optional<Handler> find(String method) {
     return Optional.ofNullable(handlers.get(method));
-  }
-
-  public Set<String> names() {
-    return handlers.keySet();
   }
 
   /** Collects handlers; a name registered twice is a programming error. */

@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -80,7 +83,8 @@ public final class Server {
       while ((line = reader.next()) != null) {
         if (line.tooLong()) {
           stats.countError("too_large");
-          log("error", "-", "-", "too_large", "request line longer than " + maxLineBytes + " bytes");
+          log("error", "-", "-", "too_large",
+              "request line longer than " + maxLineBytes + " bytes");
           outbox.put(
               encode(error(NullNode.getInstance(), RpcException.INVALID_REQUEST,
                   "request line longer than " + maxLineBytes + " bytes", "too_large")));
@@ -91,10 +95,7 @@ public final class Server {
           continue;
         }
         pool.execute(() -> {
-          JsonNode response = answer(bytes);
-          if (response != null) {
-            outbox.add(encode(response));
-          }
+          answer(bytes).ifPresent(response -> outbox.add(encode(response)));
         });
       }
     } finally {
@@ -115,18 +116,18 @@ public final class Server {
   }
 
   /**
-   * Turns one request line into its answer, or null for a well-formed notification (a request
+   * Turns one request line into its answer; none for a well-formed notification (a request
    * without {@code id}), which JSON-RPC 2.0 says must not be answered. Never throws.
    */
-  JsonNode answer(byte[] line) {
+  Optional<JsonNode> answer(byte[] line) {
     JsonNode request;
     try {
       request = json.readTree(line);
     } catch (IOException e) {
       stats.countError("parse_error");
       log("error", "-", "-", "malformed_input", "line is not JSON");
-      return error(NullNode.getInstance(), RpcException.PARSE_ERROR, "parse error: line is not JSON",
-          "malformed_input");
+      return Optional.of(error(NullNode.getInstance(), RpcException.PARSE_ERROR,
+          "parse error: line is not JSON", "malformed_input"));
     }
     JsonNode id = request != null && request.isObject() && request.has("id")
         ? request.get("id") : NullNode.getInstance();
@@ -162,30 +163,30 @@ public final class Server {
       JsonNode result = handler.handle(params);
       stats.countCall(method, System.nanoTime() - started);
       if (!request.has("id")) {
-        return null;
+        return Optional.empty();
       }
       ObjectNode response = JsonNodeFactory.instance.objectNode();
       response.put("jsonrpc", "2.0");
       response.set("result", result);
       response.set("id", id);
-      return response;
+      return Optional.of(response);
     } catch (SmimeException e) {
       stats.countCall(method, System.nanoTime() - started);
       stats.countError(e.reason().id());
       log("error", method, id.asText("-"), e.reason().id(), e.getMessage());
-      return error(id, e.reason().code(), e.getMessage(), e.reason().id());
+      return Optional.of(error(id, e.reason().code(), e.getMessage(), e.reason().id()));
     } catch (RpcException e) {
       String reason = e.reason().orElse(null);
       stats.countError(reason != null ? reason : "rpc_" + (-e.code()));
       log("error", method, id.asText("-"), reason != null ? reason : "rpc", e.getMessage());
-      return error(id, e.code(), e.getMessage(), reason);
+      return Optional.of(error(id, e.code(), e.getMessage(), reason));
     } catch (RuntimeException | Error e) {
       // A bug must not take the sidecar down, nor leak internals beyond the class name.
       stats.countError("internal");
       log("error", method, id.asText("-"), "internal", e.getClass().getName());
-      e.printStackTrace(log);
-      return error(id, RpcException.INTERNAL_ERROR, "internal error: " + e.getClass().getSimpleName(),
-          "internal");
+      logTrace(e);
+      return Optional.of(error(id, RpcException.INTERNAL_ERROR,
+          "internal error: " + e.getClass().getSimpleName(), "internal"));
     }
   }
 
@@ -232,14 +233,24 @@ public final class Server {
     }
   }
 
+  /**
+   * The stack trace of a bug: class names and frames, but no exception messages, because a
+   * message from deep inside a crypto library may quote the bytes it was working on.
+   */
+  private void logTrace(Throwable e) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      log.println((t == e ? "" : "Caused by: ") + t.getClass().getName());
+      for (StackTraceElement frame : t.getStackTrace()) {
+        log.println("\tat " + frame);
+      }
+    }
+  }
+
   /** One line per failure, so Sympa's log relay can carry it as one log entry. */
   private void log(String level, String method, String id, String reason, String detail) {
     String clean = detail == null ? "" : detail.replaceAll("[\\r\\n]+", " ");
     log.println("sympa-smime: " + level + " method=" + method + " id=" + id + " reason=" + reason
         + ": " + clean);
-  }
-
-  static String utf8(byte[] bytes) {
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

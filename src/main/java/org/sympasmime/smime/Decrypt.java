@@ -3,14 +3,11 @@ package org.sympasmime.smime;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.security.InvalidKeyException;
 import java.security.Key;
 import java.security.PrivateKey;
 import java.security.Provider;
-import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
-import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import java.util.List;
@@ -23,8 +20,8 @@ import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.cms.AuthEnvelopedData;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
-import org.bouncycastle.asn1.cms.GCMParameters;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.GCMParameters;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
@@ -44,19 +41,16 @@ import org.bouncycastle.cms.Recipient;
 import org.bouncycastle.cms.RecipientId;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.RecipientInformationStore;
-import org.bouncycastle.cms.RecipientOperator;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransEnvelopedRecipient;
-import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
-import org.bouncycastle.crypto.params.ECPublicKeyParameters;
-import org.bouncycastle.jcajce.provider.asymmetric.util.ECUtil;
-import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.mime.MimeHeader;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.pki.Pem;
 
 /**
  * {@code smime.decrypt}: opens an {@code application/(x-)pkcs7-mime} EnvelopedData or
@@ -119,7 +113,7 @@ public final class Decrypt {
       NISTObjectIdentifiers.id_aes128_wrap, NISTObjectIdentifiers.id_aes192_wrap,
       NISTObjectIdentifiers.id_aes256_wrap);
 
-  private static final Provider BC = bc();
+  private static final Provider BC = BcProvider.get();
 
   private final KeyMaterial material;
 
@@ -130,8 +124,8 @@ public final class Decrypt {
   /** Decrypts a whole message: header, empty line, base64 body. */
   public Result decrypt(Request request) throws SmimeException {
     byte[] message = request.message();
-    RawHeader header = RawHeader.parse(message);
-    RawHeader.MediaType type = header.contentType().orElseThrow(() ->
+    MimeHeader header = MimeHeader.parse(message);
+    MimeHeader.MediaType type = header.contentType().orElseThrow(() ->
         new SmimeException(Reason.NOT_SMIME, "the message has no Content-Type"));
     String mime = type.mimeType();
     if (!mime.equals("application/pkcs7-mime") && !mime.equals("application/x-pkcs7-mime")) {
@@ -143,7 +137,7 @@ public final class Decrypt {
         && smimeType.get().toLowerCase(Locale.ROOT).contains("signed-data")) {
       throw new SmimeException(Reason.NOT_SMIME, "the message is signed-data, not encrypted");
     }
-    byte[] der = MimeBase64.decode(message, header.bodyOffset());
+    byte[] der = MimeBase64.decode(message, header.bodyOffset(), "body");
     return open(der, request);
   }
 
@@ -246,7 +240,7 @@ public final class Decrypt {
       X509Certificate cert) {
     X500Name issuer = X500Name.getInstance(cert.getIssuerX500Principal().getEncoded());
     BigInteger serial = cert.getSerialNumber();
-    byte[] ski = subjectKeyIdentifier(cert);
+    Optional<byte[]> ski = subjectKeyIdentifier(cert);
     for (RecipientInformation info : store.getRecipients()) {
       RecipientId rid = info.getRID();
       if (!(rid instanceof PKIXRecipientId id)) {
@@ -256,24 +250,25 @@ public final class Decrypt {
         if (serial.equals(id.getSerialNumber()) && issuer.equals(id.getIssuer())) {
           return Optional.of(info);
         }
-      } else if (id.getSubjectKeyIdentifier() != null && ski != null
-          && Arrays.equals(ski, id.getSubjectKeyIdentifier())) {
+      } else if (id.getSubjectKeyIdentifier() != null && ski.isPresent()
+          && Arrays.equals(ski.get(), id.getSubjectKeyIdentifier())) {
         return Optional.of(info);
       }
     }
     return Optional.empty();
   }
 
-  private static byte[] subjectKeyIdentifier(X509Certificate cert) {
+  /** Absent when the certificate has none, or one that does not decode (then it names none). */
+  private static Optional<byte[]> subjectKeyIdentifier(X509Certificate cert) {
     byte[] ext = cert.getExtensionValue(Extension.subjectKeyIdentifier.getId());
     if (ext == null) {
-      return null;
+      return Optional.empty();
     }
     try {
-      return SubjectKeyIdentifier.getInstance(ASN1OctetString.getInstance(ext).getOctets())
-          .getKeyIdentifier();
+      return Optional.of(SubjectKeyIdentifier.getInstance(
+          ASN1OctetString.getInstance(ext).getOctets()).getKeyIdentifier());
     } catch (RuntimeException e) {
-      return null;
+      return Optional.empty();
     }
   }
 
@@ -287,7 +282,7 @@ public final class Decrypt {
             + cert.getPublicKey().getAlgorithm() + " certificate is not supported");
       }
       PrivateKey key = material.privateKey(pair.key(), password);
-      requirePair(cert, key, pair);
+      KeyCertMatch.require(key, pair.key(), cert, pair.cert());
       recipient = keyTransRecipient(key, envelope);
     } else if (info instanceof KeyAgreeRecipientInformation) {
       requireKeyAgreement(info.getKeyEncryptionAlgorithm());
@@ -300,7 +295,7 @@ public final class Decrypt {
             + cert.getPublicKey().getAlgorithm() + " certificate is not supported (ECDH only)");
       }
       PrivateKey key = material.privateKey(pair.key(), password);
-      requirePair(cert, key, pair);
+      KeyCertMatch.require(key, pair.key(), cert, pair.cert());
       recipient = keyAgreeRecipient(key, envelope);
     } else {
       throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "recipient type "
@@ -341,40 +336,6 @@ public final class Decrypt {
     if (!KEY_WRAP.contains(wrap)) {
       throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, "key wrap " + wrap.getId()
           + " is not supported (AES key wrap only)");
-    }
-  }
-
-  /** Catches a key that does not belong to its certificate before it garbles a key unwrap. */
-  private static void requirePair(X509Certificate cert, PrivateKey key, KeyPair pair)
-      throws SmimeException {
-    PublicKey pub = cert.getPublicKey();
-    boolean same;
-    if (pub instanceof RSAPublicKey rsa) {
-      same = key instanceof RSAPrivateKey k && k.getModulus().equals(rsa.getModulus());
-    } else {
-      same = sameEcKey(pub, key);
-    }
-    if (!same) {
-      throw new SmimeException(Reason.KEY_MISMATCH, "the private key " + pair.key()
-          + " does not belong to the certificate " + pair.cert());
-    }
-  }
-
-  private static boolean sameEcKey(PublicKey pub, PrivateKey key) {
-    try {
-      if (!(ECUtil.generatePrivateKeyParameter(key) instanceof ECPrivateKeyParameters priv)
-          || !(ECUtil.generatePublicKeyParameter(pub) instanceof ECPublicKeyParameters q)) {
-        return false;
-      }
-      if (!priv.getParameters().getCurve().equals(q.getParameters().getCurve())) {
-        return false;
-      }
-      return new FixedPointCombMultiplier()
-          .multiply(priv.getParameters().getG(), priv.getD())
-          .normalize()
-          .equals(q.getQ().normalize());
-    } catch (InvalidKeyException | RuntimeException e) {
-      return false;
     }
   }
 
@@ -470,8 +431,4 @@ public final class Decrypt {
     return Optional.empty();
   }
 
-  private static Provider bc() {
-    Pem.init();
-    return java.security.Security.getProvider("BC");
-  }
 }

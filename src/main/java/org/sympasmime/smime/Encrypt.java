@@ -1,6 +1,5 @@
 package org.sympasmime.smime;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -9,7 +8,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Provider;
 import java.security.SecureRandom;
-import java.security.Security;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
@@ -42,6 +40,9 @@ import org.bouncycastle.operator.OutputAEADEncryptor;
 import org.bouncycastle.operator.OutputEncryptor;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 
@@ -107,7 +108,7 @@ public final class Encrypt {
   private static final int KEY_ENCIPHERMENT = 2;
   private static final int KEY_AGREEMENT = 4;
 
-  private static final Provider BC = bc();
+  private static final Provider BC = BcProvider.get();
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final KeyMaterial material;
@@ -126,7 +127,7 @@ public final class Encrypt {
       throw new SmimeException(Reason.NO_RECIPIENTS, "no recipient certificate given: the "
           + "envelope could not be opened by anyone");
     }
-    byte[] content = request.binary() ? request.entity() : Crlf.fromLf(request.entity());
+    byte[] content = request.binary() ? request.entity() : LineEnds.bareLfToCrlf(request.entity());
     ContentCipher cipher = request.cipher();
     byte[] der;
     try {
@@ -144,8 +145,10 @@ public final class Encrypt {
             .toASN1Structure().getEncoded(ASN1Encoding.DER);
       }
     } catch (CMSException | IOException | GeneralSecurityException e) {
-      // Every input was checked above, so this is our failure, not the caller's.
-      throw new IllegalStateException("encryption failed: " + e.getMessage(), e);
+      // Every input was checked above, so this is our failure, not the caller's. The cause's
+      // message stays out: it comes from inside the cipher.
+      throw new SmimeException(Reason.INTERNAL,
+          "cannot create the envelope: " + e.getClass().getSimpleName());
     }
     String smimeType = cipher.aead() ? "authEnveloped-data" : "enveloped-data";
     return new Result(layout(der, smimeType), smimeType);
@@ -153,18 +156,14 @@ public final class Encrypt {
 
   /** Crypt::SMIME's envelope, byte for byte: four header fields, 64-column base64, CRLF. */
   private static byte[] layout(byte[] der, String smimeType) {
-    String header = "MIME-Version: 1.0\r\n"
+    return ("MIME-Version: 1.0\r\n"
         + "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
         + "Content-Type: application/pkcs7-mime; smime-type=" + smimeType
         + "; name=\"smime.p7m\"\r\n"
         + "Content-Transfer-Encoding: base64\r\n"
-        + "\r\n";
-    byte[] body = MimeBase64.encodeLines(der);
-    ByteArrayOutputStream out = new ByteArrayOutputStream(header.length() + body.length + 2);
-    out.writeBytes(header.getBytes(StandardCharsets.US_ASCII));
-    out.writeBytes(body);
-    out.writeBytes(new byte[] {'\r', '\n'});
-    return out.toByteArray();
+        + "\r\n"
+        + MimeBase64.encode(der, "\r\n")
+        + "\r\n").getBytes(StandardCharsets.US_ASCII);
   }
 
   private static void addRecipients(CMSEnvelopedGenerator gen, List<X509Certificate> certs,
@@ -214,7 +213,7 @@ public final class Encrypt {
       if (certs.isEmpty()) {
         throw new SmimeException(Reason.BAD_CERTIFICATE, "no certificate in the pem text");
       }
-      cert = certs.get(0);
+      cert = KeyMaterial.requireDecodableKey(certs.get(0), "the pem text");
       label = "recipient certificate \"" + cert.getSubjectX500Principal() + "\"";
     }
     try {
@@ -263,8 +262,4 @@ public final class Encrypt {
     return SubjectPublicKeyInfo.getInstance(cert.getPublicKey().getEncoded());
   }
 
-  private static Provider bc() {
-    Pem.init();
-    return Security.getProvider("BC");
-  }
 }

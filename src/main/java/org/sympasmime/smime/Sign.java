@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
@@ -35,10 +34,9 @@ import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.smime.SMIMECapabilitiesAttribute;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.smime.SMIMECapability;
 import org.bouncycastle.asn1.smime.SMIMECapabilityVector;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
 import org.bouncycastle.cms.CMSAttributeTableGenerator;
 import org.bouncycastle.cms.CMSException;
@@ -52,8 +50,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
-import org.sympasmime.pki.Pem;
 
 /**
  * Detached S/MIME signing with the layout of Crypt::SMIME's {@code sign}: the same
@@ -128,7 +128,6 @@ public final class Sign {
   public Sign(KeyMaterial keys, Clock clock) {
     this.keys = Objects.requireNonNull(keys);
     this.clock = Objects.requireNonNull(clock);
-    Pem.init();
   }
 
   public Result sign(Request request) throws SmimeException {
@@ -136,11 +135,7 @@ public final class Sign {
     X509Certificate signer = certFile.get(0);
     PrivateKey key = keys.privateKey(request.keyFile(), request.keyPassword());
     SignatureAlgorithm algorithm = SignatureAlgorithm.forKey(key);
-    if (!KeyCertMatch.matches(key, signer.getPublicKey())) {
-      throw new SmimeException(Reason.KEY_MISMATCH, "the private key " + request.keyFile()
-          + " does not belong to the certificate " + request.certFile() + " ("
-          + X500Name.getInstance(signer.getSubjectX500Principal().getEncoded()) + ")");
-    }
+    KeyCertMatch.require(key, request.keyFile(), signer, request.certFile());
     Instant now = clock.instant();
     List<String> warnings = new ArrayList<>();
     SignerPolicy.check(signer, now, request.certFile(), warnings);
@@ -155,7 +150,7 @@ public final class Sign {
       carried.addAll(SignerChain.intermediates(signer, pool, now));
     }
 
-    byte[] content = canonical(request.entity());
+    byte[] content = LineEnds.bareLfToCrlf(request.entity());
     byte[] signature = signedData(content, signer, key, algorithm, carried, now);
     byte[] message = multipart(content, signature, algorithm.micalg());
     return new Result(message, algorithm.micalg(), carried.size(), warnings);
@@ -167,11 +162,11 @@ public final class Sign {
       throws SmimeException {
     try {
       ContentSigner contentSigner =
-          new JcaContentSignerBuilder(algorithm.jcaName()).setProvider("BC").build(key);
+          new JcaContentSignerBuilder(algorithm.jcaName()).setProvider(BcProvider.get()).build(key);
       CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
       generator.addSignerInfoGenerator(
           new JcaSignerInfoGeneratorBuilder(
-                  new JcaDigestCalculatorProviderBuilder().setProvider("BC").build(),
+                  new JcaDigestCalculatorProviderBuilder().setProvider(BcProvider.get()).build(),
                   Sign::signerInfoAlgorithm)
               .setSignedAttributeGenerator(new SignedAttributes(now))
               .build(contentSigner, signer));
@@ -184,22 +179,6 @@ public final class Sign {
       throw new SmimeException(Reason.INTERNAL,
           "cannot create the signature: " + e.getClass().getSimpleName());
     }
-  }
-
-  /**
-   * Bare LF becomes CRLF; CRLF and a lone CR stay as they are, so binary-ish content changes as
-   * little as the MIME line rule requires. (Crypt::SMIME also turns a lone CR into CRLF.)
-   */
-  static byte[] canonical(byte[] entity) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(entity.length + entity.length / 32 + 2);
-    for (int i = 0; i < entity.length; i++) {
-      byte b = entity[i];
-      if (b == '\n' && (i == 0 || entity[i - 1] != '\r')) {
-        out.write('\r');
-      }
-      out.write(b);
-    }
-    return out.toByteArray();
   }
 
   /**
@@ -232,10 +211,7 @@ public final class Sign {
         + "Content-Transfer-Encoding: base64\r\n"
         + "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
         + "\r\n");
-    String b64 = Base64.getEncoder().encodeToString(signature);
-    for (int i = 0; i < b64.length(); i += 64) {
-      ascii(out, b64.substring(i, Math.min(b64.length(), i + 64)) + "\r\n");
-    }
+    ascii(out, MimeBase64.encode(signature, "\r\n"));
     ascii(out, "\r\n" + delimiter + "--\r\n\r\n");
     return out.toByteArray();
   }

@@ -3,11 +3,15 @@ package org.sympasmime.smime;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.Line;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.mime.MimeHeader;
 
 /**
  * Where the signature and the signed bytes of a message are, found in the bytes as received
@@ -17,7 +21,9 @@ import org.sympasmime.SmimeException;
  * {@code multi_split} does: a line starting with {@code --boundary} opens a part, one starting
  * with {@code --boundary--} closes the multipart, the line break before a delimiter belongs to
  * the delimiter, and every other line break becomes CRLF (trailing CRs of a line are dropped
- * with its LF). The first part in that form is the signed content.
+ * with its LF). The first part in that form is the signed content. This is not
+ * {@link LineEnds#bareLfToCrlf}, which we apply to what we sign ourselves: here the bytes must
+ * be those the other signer's software hashed, and OpenSSL is what signers agree with.
  */
 sealed interface SignedEntity {
 
@@ -31,12 +37,12 @@ sealed interface SignedEntity {
   record Opaque(byte[] cms) implements SignedEntity {}
 
   static SignedEntity parse(byte[] message) throws SmimeException {
-    MimeHeader header = MimeHeader.parse(message, 0, message.length);
-    Optional<MimeHeader.ContentType> type = header.contentType();
+    MimeHeader header = MimeHeader.parse(message);
+    Optional<MimeHeader.MediaType> type = header.contentType();
     if (type.isEmpty()) {
       return new NotSmime("no Content-Type: not an S/MIME message");
     }
-    String media = type.get().mediaType();
+    String media = type.get().mimeType();
     switch (media) {
       case "multipart/signed":
         return detached(message, header, type.get());
@@ -49,8 +55,9 @@ sealed interface SignedEntity {
   }
 
   private static SignedEntity detached(byte[] message, MimeHeader header,
-      MimeHeader.ContentType type) throws SmimeException {
-    Optional<String> protocol = type.parameter("protocol").map(p -> p.strip().toLowerCase());
+      MimeHeader.MediaType type) throws SmimeException {
+    Optional<String> protocol =
+        type.parameter("protocol").map(p -> p.strip().toLowerCase(Locale.ROOT));
     if (protocol.isPresent() && !isPkcs7Signature(protocol.get())) {
       return new NotSmime("multipart/signed with protocol " + protocol.get());
     }
@@ -66,21 +73,21 @@ sealed interface SignedEntity {
       throw malformed("multipart/signed must have exactly two parts, found " + parts.size());
     }
     byte[] sigPart = parts.get(1);
-    MimeHeader sigHeader = MimeHeader.parse(sigPart, 0, sigPart.length);
-    String sigType = sigHeader.contentType().map(MimeHeader.ContentType::mediaType).orElse("");
+    MimeHeader sigHeader = MimeHeader.parse(sigPart);
+    String sigType = sigHeader.contentType().map(MimeHeader.MediaType::mimeType).orElse("");
     if (!isPkcs7Signature(sigType)) {
       if (protocol.isEmpty()) {
         return new NotSmime("multipart/signed whose signature is " + sigType);
       }
       throw malformed("the signature part is " + (sigType.isEmpty() ? "untyped" : sigType));
     }
-    byte[] der = base64(sigPart, sigHeader.bodyOffset(), "signature part");
+    byte[] der = MimeBase64.decode(sigPart, sigHeader.bodyOffset(), "signature part");
     return new Detached(parts.get(0), der);
   }
 
   private static boolean pkcs7Part(byte[] part) {
-    MimeHeader h = MimeHeader.parse(part, 0, part.length);
-    return h.contentType().map(t -> isPkcs7Signature(t.mediaType())).orElse(false);
+    MimeHeader h = MimeHeader.parse(part);
+    return h.contentType().map(t -> isPkcs7Signature(t.mimeType())).orElse(false);
   }
 
   private static boolean isPkcs7Signature(String type) {
@@ -89,22 +96,23 @@ sealed interface SignedEntity {
   }
 
   private static SignedEntity opaque(byte[] message, MimeHeader header,
-      MimeHeader.ContentType type) throws SmimeException {
-    String smimeType = type.parameter("smime-type").map(String::toLowerCase).orElse("");
+      MimeHeader.MediaType type) throws SmimeException {
+    String smimeType =
+        type.parameter("smime-type").map(s -> s.toLowerCase(Locale.ROOT)).orElse("");
     if (!smimeType.isEmpty() && !smimeType.equals("signed-data")
         && !smimeType.equals("certs-only")) {
       return new NotSmime("application/pkcs7-mime with smime-type=" + smimeType
           + " is not signed");
     }
-    String cte = header.first("Content-Transfer-Encoding").orElse("base64").strip()
-        .toLowerCase();
+    String cte = header.field("Content-Transfer-Encoding").orElse("base64").strip()
+        .toLowerCase(Locale.ROOT);
     int start = header.bodyOffset();
     if (cte.equals("binary")) {
       byte[] der = new byte[message.length - start];
       System.arraycopy(message, start, der, 0, der.length);
       return new Opaque(der);
     }
-    return new Opaque(base64(message, start, "pkcs7-mime body"));
+    return new Opaque(MimeBase64.decode(message, start, "pkcs7-mime body"));
   }
 
   /**
@@ -120,12 +128,10 @@ sealed interface SignedEntity {
     boolean eol = false;
     int pos = from;
     while (pos < bytes.length) {
-      int lf = MimeHeader.indexOf(bytes, (byte) '\n', pos, bytes.length);
-      int lineEnd = lf < 0 ? bytes.length : lf;
-      int next = lf < 0 ? bytes.length : lf + 1;
-      if (startsWith(bytes, pos, lineEnd, delimiter)) {
+      Line line = Line.at(bytes, pos);
+      if (line.startsWith(bytes, delimiter)) {
         int after = pos + delimiter.length;
-        if (after + 1 < lineEnd && bytes[after] == '-' && bytes[after + 1] == '-') {
+        if (after + 1 < line.end() && bytes[after] == '-' && bytes[after + 1] == '-') {
           if (current != null) {
             parts.add(current.toByteArray());
           }
@@ -133,14 +139,10 @@ sealed interface SignedEntity {
         }
         inPart = true;
         first = true;
-        pos = next;
+        pos = line.next();
         continue;
       }
       if (inPart) {
-        int contentEnd = lineEnd;
-        while (contentEnd > pos && bytes[contentEnd - 1] == '\r') {
-          contentEnd--;
-        }
         if (first) {
           first = false;
           if (current != null) {
@@ -151,44 +153,12 @@ sealed interface SignedEntity {
           current.write('\r');
           current.write('\n');
         }
-        eol = lf >= 0;
-        current.write(bytes, pos, contentEnd - pos);
+        eol = line.endsWithLf();
+        current.write(bytes, pos, line.contentEnd() - pos);
       }
-      pos = next;
+      pos = line.next();
     }
     throw malformed("multipart/signed without its closing delimiter --" + boundary + "--");
-  }
-
-  private static boolean startsWith(byte[] bytes, int pos, int end, byte[] prefix) {
-    if (end - pos < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (bytes[pos + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Base64 as OpenSSL's decoder takes it: line breaks and blanks ignored, nothing else. */
-  static byte[] base64(byte[] bytes, int from, String what) throws SmimeException {
-    StringBuilder clean = new StringBuilder(bytes.length - from);
-    for (int i = from; i < bytes.length; i++) {
-      char c = (char) (bytes[i] & 0xff);
-      if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
-        continue;
-      }
-      clean.append(c);
-    }
-    if (clean.length() == 0) {
-      throw malformed("the " + what + " is empty");
-    }
-    try {
-      return Base64.getDecoder().decode(clean.toString());
-    } catch (IllegalArgumentException e) {
-      throw malformed("the " + what + " is not valid base64");
-    }
   }
 
   private static SmimeException malformed(String why) {

@@ -1,6 +1,5 @@
 package org.sympasmime.smime;
 
-import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,21 +45,22 @@ final class SignerChain {
     return pool.stream()
         .filter(c -> !used.contains(c)) // Certificate.equals compares the encoding
         .filter(c -> c.getSubjectX500Principal().equals(cert.getIssuerX500Principal()))
-        .filter(c -> verifies(cert, c.getPublicKey()))
+        .filter(c -> verifies(cert, c))
         .min(Comparator.comparing((X509Certificate c) -> validAt(c, now) ? 0 : 1));
   }
 
   static boolean selfSigned(X509Certificate cert) {
     return cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal())
-        && verifies(cert, cert.getPublicKey());
+        && verifies(cert, cert);
   }
 
-  private static boolean verifies(X509Certificate cert, PublicKey key) {
+  private static boolean verifies(X509Certificate cert, X509Certificate issuer) {
     try {
-      cert.verify(key);
+      cert.verify(issuer.getPublicKey());
       return true;
     } catch (Exception e) {
-      // Any failure (wrong key, unknown algorithm) means "not the issuer".
+      // Any failure (wrong key, unknown algorithm, a key that does not decode) means "not
+      // the issuer".
       return false;
     }
   }

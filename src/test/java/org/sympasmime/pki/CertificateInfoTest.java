@@ -22,9 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
-import org.sympasmime.smime.Verifier;
-import org.sympasmime.smime.VerifyRequest;
-import org.sympasmime.smime.VerifyResult;
+import org.sympasmime.smime.Verify;
 import org.sympasmime.testutil.SignedMailPki;
 
 /**
@@ -146,12 +144,12 @@ class CertificateInfoTest {
       }
     }
     // Certificates carried by the signed messages.
-    Verifier verifier = new Verifier(new TrustStores());
+    Verify verifier = new Verify(new TrustStores());
     Map<String, Path> embedded = new LinkedHashMap<>();
     for (Path m : messages) {
-      VerifyResult r;
+      Verify.Result r;
       try {
-        r = verifier.verify(new VerifyRequest(Files.readAllBytes(m),
+        r = verifier.verify(new Verify.Request(Files.readAllBytes(m),
             Optional.of(SignedMailPki.path("root.crt")), Optional.empty(), Optional.empty()));
       } catch (SmimeException e) {
         continue;

@@ -2,6 +2,7 @@ package org.sympasmime.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -69,6 +70,28 @@ class ServerProtocolTest {
     assertEquals(code, answer.path("error").path("code").asInt(), answer.toString());
     assertEquals(expectedId, answer.get("id"), answer.toString());
     assertTrue(answer.path("error").path("message").isTextual());
+  }
+
+  @Test
+  void aBugIsAnInternalErrorWhoseLogHasTheTraceButNoExceptionMessage() throws Exception {
+    MethodTable table = MethodTable.builder().add("test.bug", params -> {
+      throw new IllegalStateException("key bytes 3082025c",
+          new ArithmeticException("more key bytes 02818100"));
+    }).build();
+    Stats stats = new Stats();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new Server(table, JSON, 1 << 20, 2, new PrintStream(log, true, StandardCharsets.UTF_8), stats)
+        .serve(new ByteArrayInputStream(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.bug\"}\n"
+                .getBytes(StandardCharsets.UTF_8)), out);
+    JsonNode answer = JSON.readTree(out.toByteArray());
+    assertError(answer, RpcException.INTERNAL_ERROR, JSON.getNodeFactory().numberNode(1));
+    assertEquals("internal", answer.at("/error/data/reason").asText());
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("reason=internal: java.lang.IllegalStateException"), text);
+    assertTrue(text.contains("Caused by: java.lang.ArithmeticException"), text);
+    assertTrue(text.contains("\tat org.sympasmime.rpc."), text);
+    assertFalse(text.contains("key bytes") || answer.toString().contains("key bytes"), text);
   }
 
   @Test

@@ -23,6 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.mime.MimeHeader;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.testutil.Openssl;
 
@@ -159,10 +161,10 @@ class CorpusDecryptTest {
     // its word (Sympa never calls decrypt on signed-data), so the body is tried bare here.
     byte[] dotnet = read("bouncycastle-mail/dotnet_encrypted_mail.eml");
     assertEquals(Reason.NOT_SMIME, failure(dotnet, direct));
-    RawHeader header = RawHeader.parse(dotnet);
+    MimeHeader header = MimeHeader.parse(dotnet);
     assertEquals("signed-data", header.contentType().orElseThrow().parameter("smime-type")
         .orElseThrow());
-    byte[] der = MimeBase64.decode(dotnet, header.bodyOffset());
+    byte[] der = MimeBase64.decode(dotnet, header.bodyOffset(), "body");
     assertEquals(Reason.NO_MATCHING_KEY, failureDer(der, direct));
     assertEquals(Reason.KEY_MISMATCH, failureDer(der,
         pair("bouncycastle-mail/dotnet_enc_cert.pem", "bouncycastle-mail/key.pem")));

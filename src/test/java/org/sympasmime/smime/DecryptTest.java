@@ -24,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.testutil.Openssl;
 import org.sympasmime.testutil.TestPki;
@@ -160,7 +161,7 @@ class DecryptTest {
   void lfAndCrlfMessagesGiveTheSameBytes() throws Exception {
     byte[] lf = opensslEncrypt(ENTITY, "-aes128", "alice.crt");
     assertFalse(new String(lf, StandardCharsets.ISO_8859_1).contains("\r\n"));
-    byte[] crlf = Crlf.fromLf(lf);
+    byte[] crlf = LineEnds.bareLfToCrlf(lf);
     assertArrayEquals(ENTITY, decrypt(lf, pair("alice", "alice.key")).entity());
     assertArrayEquals(ENTITY, decrypt(crlf, pair("alice", "alice.key")).entity());
   }
@@ -173,7 +174,7 @@ class DecryptTest {
         .getBytes(StandardCharsets.US_ASCII);
     byte[] text = Openssl.run(pki.dir(), lfEntity, "cms", "-encrypt", "-aes128", "alice.crt")
         .check().stdout();
-    assertArrayEquals(Crlf.fromLf(lfEntity), decrypt(text, pair("alice", "alice.key")).entity());
+    assertArrayEquals(LineEnds.bareLfToCrlf(lfEntity), decrypt(text, pair("alice", "alice.key")).entity());
     byte[] binary = opensslEncrypt(lfEntity, "-aes128", "alice.crt");
     assertArrayEquals(lfEntity, decrypt(binary, pair("alice", "alice.key")).entity());
   }

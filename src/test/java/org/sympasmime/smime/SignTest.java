@@ -43,7 +43,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.LineEnds;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.testutil.Openssl;
 
 class SignTest {
   /** Crypt::SMIME's multipart/signed template, section 2.7 of crypt-smime-behaviour.md. */
@@ -110,7 +113,7 @@ class SignTest {
   }
 
   /** {@code openssl cms -verify} of the whole message; returns the content it verified. */
-  static SignTestPki.Result opensslVerify(Path dir, byte[] message, String... extra)
+  static Openssl.Run opensslVerify(Path dir, byte[] message, String... extra)
       throws Exception {
     Path in = Files.createTempFile(dir, "signed", ".eml");
     Path out = Files.createTempFile(dir, "content", ".bin");
@@ -118,8 +121,8 @@ class SignTest {
     List<String> args = new java.util.ArrayList<>(List.of("cms", "-verify", "-in",
         in.toString(), "-out", out.toString()));
     args.addAll(List.of(extra));
-    SignTestPki.Result r = SignTestPki.tryRun(dir, args.toArray(String[]::new));
-    return new SignTestPki.Result(r.exit(), Files.readAllBytes(out), r.stderr());
+    Openssl.Run r = Openssl.run(dir, args.toArray(String[]::new));
+    return new Openssl.Run(r.exit(), Files.readAllBytes(out), r.stderr(), r.command());
   }
 
   private static Set<String> subjects(CMSSignedData cms) {
@@ -144,10 +147,10 @@ class SignTest {
     Parsed p = parse(r.message());
     assertEquals(Set.of(subject("rsa.pem"), subject("int.pem")), subjects(p.cms()));
 
-    SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
-    assertArrayEquals(Sign.canonical(ENTITY), v.stdout(), "openssl verified other bytes");
-    assertArrayEquals(Sign.canonical(ENTITY), p.firstPart());
+    Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
+    assertArrayEquals(LineEnds.bareLfToCrlf(ENTITY), v.stdout(), "openssl verified other bytes");
+    assertArrayEquals(LineEnds.bareLfToCrlf(ENTITY), p.firstPart());
   }
 
   @Test
@@ -161,8 +164,8 @@ class SignTest {
     SignerInformation signer = p.cms().getSignerInfos().getSigners().iterator().next();
     assertEquals("1.2.840.10045.4.3.2", signer.getEncryptionAlgOID(), "ecdsa-with-SHA256");
 
-    SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
   }
 
   @Test
@@ -188,11 +191,11 @@ class SignTest {
     Sign.Result r = sign(ENTITY, "rsa-chain.pem", "rsa.key", Optional.of("cafile.pem"), false);
     assertEquals(1, r.certificates());
     assertEquals(Set.of(subject("rsa.pem")), subjects(parse(r.message()).cms()));
-    SignTestPki.Result alone = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+    Openssl.Run alone = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
     assertNotEquals(0, alone.exit(), "the intermediate should be missing");
     // openssl cms has no -untrusted: a CAfile holding the intermediate stands in for it.
-    SignTestPki.Result helped = opensslVerify(dir, r.message(), "-CAfile", "cafileB.pem");
-    assertEquals(0, helped.exit(), helped.err());
+    Openssl.Run helped = opensslVerify(dir, r.message(), "-CAfile", "cafileB.pem");
+    assertEquals(0, helped.exit(), helped.stderr());
   }
 
   @Test
@@ -214,7 +217,7 @@ class SignTest {
     assertEquals("2.16.840.1.101.3.4.2.1", s.getDigestAlgOID());
     assertEquals(PKCSObjectIdentifiers.rsaEncryption.getId(), s.getEncryptionAlgOID());
     assertEquals(null, s.getUnsignedAttributes());
-    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(leaf)));
+    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BcProvider.get()).build(leaf)));
 
     AttributeTable attrs = s.getSignedAttributes();
     List<ASN1ObjectIdentifier> types = List.of(s.toASN1Structure().getAuthenticatedAttributes().toArray()).stream()
@@ -281,8 +284,8 @@ class SignTest {
     byte[] expected = "Content-Type: text/plain\r\n\r\nno newline at the end"
         .getBytes(StandardCharsets.US_ASCII);
     assertArrayEquals(expected, p.firstPart());
-    SignTestPki.Result v = opensslVerify(dir, message, "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, message, "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(expected, v.stdout());
   }
 
@@ -295,20 +298,12 @@ class SignTest {
   }
 
   @Test
-  void loneCrAndCrlfAreKeptBareLfBecomesCrlf() {
-    byte[] in = {'a', '\n', 'b', '\r', '\n', 'c', '\r', 'd', '\n', '\n', 0, '\r'};
-    byte[] out = {'a', '\r', '\n', 'b', '\r', '\n', 'c', '\r', 'd', '\r', '\n', '\r', '\n', 0,
-        '\r'};
-    assertArrayEquals(out, Sign.canonical(in));
-  }
-
-  @Test
   void encryptedKeysOpenWithThePassword() throws Exception {
     for (String key : List.of("rsa-pkcs8-enc.key", "rsa-trad-enc.key")) {
       Sign.Result r = new Sign(keys).sign(new Sign.Request(ENTITY, pki.path("rsa-chain.pem"),
           pki.path(key), Optional.of(SignTestPki.PASSWORD), Optional.empty(), true));
-      SignTestPki.Result v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
-      assertEquals(0, v.exit(), key + ": " + v.err());
+      Openssl.Run v = opensslVerify(dir, r.message(), "-CAfile", "root.pem");
+      assertEquals(0, v.exit(), key + ": " + v.stderr());
     }
   }
 
@@ -394,7 +389,7 @@ class SignTest {
     SignerInformation s = p.cms().getSignerInfos().getSigners().iterator().next();
     assertEquals("2.16.840.1.101.3.4.2.3", s.getDigestAlgOID());
     assertEquals("1.3.101.112", s.getEncryptionAlgOID());
-    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC")
+    assertTrue(s.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(BcProvider.get())
         .build(holder("ed25519.pem"))));
     assertEquals(Set.of(holder("ed25519.pem"), holder("int.pem")),
         Set.copyOf(p.cms().getCertificates().getMatches(null)));
@@ -411,10 +406,10 @@ class SignTest {
     byte[] message = sign(entity.toByteArray(), "rsa-chain.pem", "rsa.key", Optional.empty(),
         true).message();
     byte[] first = parse(message).firstPart();
-    assertArrayEquals(Sign.canonical(entity.toByteArray()), first);
+    assertArrayEquals(LineEnds.bareLfToCrlf(entity.toByteArray()), first);
     assertEquals(entity.size() + 3, first.length, "three bare LF became CRLF, nothing else");
-    SignTestPki.Result v = opensslVerify(dir, message, "-CAfile", "root.pem");
-    assertEquals(0, v.exit(), v.err());
+    Openssl.Run v = opensslVerify(dir, message, "-CAfile", "root.pem");
+    assertEquals(0, v.exit(), v.stderr());
     assertArrayEquals(first, v.stdout());
   }
 
@@ -444,7 +439,7 @@ class SignTest {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       assertEquals(0, p.waitFor(), signer[0] + ": " + out);
       // check() returns the first part; one signer.
-      assertEquals(Sign.canonical(ENTITY).length + " 1", out, signer[0]);
+      assertEquals(LineEnds.bareLfToCrlf(ENTITY).length + " 1", out, signer[0]);
     }
   }
 

@@ -2,13 +2,11 @@ package org.sympasmime.smime;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import org.sympasmime.testutil.Openssl;
 
 /**
  * A throwaway PKI made with the {@code openssl} CLI, so that what we sign is checked against an
@@ -32,7 +30,7 @@ public final class SignTestPki {
 
   public final Path dir;
 
-  public SignTestPki(Path dir) throws IOException, InterruptedException {
+  public SignTestPki(Path dir) throws IOException {
     this.dir = dir;
     write("ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
         + "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
@@ -85,7 +83,7 @@ public final class SignTestPki {
   }
 
   private void issue(String name, String keySpec, String subject, String issuer, String ext,
-      int days) throws IOException, InterruptedException {
+      int days) {
     List<String> req = new ArrayList<>(List.of("req", "-new", "-nodes", "-keyout", name + ".key",
         "-out", name + ".csr", "-subj", subject));
     if (keySpec.equals("ec")) {
@@ -112,45 +110,7 @@ public final class SignTestPki {
   }
 
   /** Runs openssl in {@link #dir}; fails the test with openssl's stderr when it fails. */
-  public byte[] openssl(String... args) throws IOException, InterruptedException {
-    return run(dir, args);
-  }
-
-  public static byte[] run(Path dir, String... args) throws IOException, InterruptedException {
-    Result r = tryRun(dir, args);
-    if (r.exit() != 0) {
-      throw new IllegalStateException("openssl " + String.join(" ", args) + " failed ("
-          + r.exit() + "): " + new String(r.stderr(), StandardCharsets.UTF_8));
-    }
-    return r.stdout();
-  }
-
-  public record Result(int exit, byte[] stdout, byte[] stderr) {
-    public String err() {
-      return new String(stderr, StandardCharsets.UTF_8);
-    }
-  }
-
-  public static Result tryRun(Path dir, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add("openssl");
-    command.addAll(Arrays.asList(args));
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).start();
-    p.getOutputStream().close();
-    byte[][] err = new byte[1][];
-    Thread drain = new Thread(() -> err[0] = readAll(p.getErrorStream()));
-    drain.start();
-    byte[] out = readAll(p.getInputStream());
-    int exit = p.waitFor();
-    drain.join();
-    return new Result(exit, out, err[0]);
-  }
-
-  private static byte[] readAll(InputStream in) {
-    try {
-      return in.readAllBytes();
-    } catch (IOException e) {
-      return new byte[0];
-    }
+  public byte[] openssl(String... args) {
+    return Openssl.run(dir, args).check().stdout();
   }
 }

@@ -45,10 +45,5 @@ class SignedEntityTest {
         + " PROTOCOL=\"application/pgp-signature\" (comment)\n\n--b\nx\n--b\ns\n--b--\n";
     SignedEntity e = SignedEntity.parse(msg.getBytes(StandardCharsets.ISO_8859_1));
     assertInstanceOf(SignedEntity.NotSmime.class, e);
-    MimeHeader.ContentType t = MimeHeader.parseContentType(
-        "multipart/signed; boundary=----=_Part_1; micalg=\"sha-256\"; x=\"a\\\"b;c\"");
-    assertEquals("multipart/signed", t.mediaType());
-    assertEquals("----=_Part_1", t.parameter("boundary").orElseThrow());
-    assertEquals("a\"b;c", t.parameter("x").orElseThrow());
   }
 }

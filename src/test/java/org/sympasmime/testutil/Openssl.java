@@ -12,11 +12,12 @@ import java.util.List;
 
 /** Runs the {@code openssl} command line (OpenSSL 3.0) to make fixtures and to check output. */
 public final class Openssl {
-  /** What a run produced. */
-  public record Run(int exit, byte[] stdout, String stderr) {
+  /** What a run produced; {@code command} is for messages. */
+  public record Run(int exit, byte[] stdout, String stderr, String command) {
+    /** This run, or an AssertionError naming the command and quoting openssl's stderr. */
     public Run check() {
       if (exit != 0) {
-        throw new AssertionError("openssl failed (" + exit + "): " + stderr);
+        throw new AssertionError(command + " failed (" + exit + "): " + stderr);
       }
       return this;
     }
@@ -64,7 +65,7 @@ public final class Openssl {
       int exit = p.waitFor();
       feeder.join();
       errReader.join();
-      return new Run(exit, out, err.toString(StandardCharsets.UTF_8));
+      return new Run(exit, out, err.toString(StandardCharsets.UTF_8), String.join(" ", command));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -6,8 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * The throwaway PKI and messages of {@code testpki.sh}, made once per test JVM with the openssl
@@ -21,8 +19,7 @@ public final class SignedMailPki {
   public static synchronized Path dir() {
     if (dir == null) {
       try {
-        Path d = Files.createTempDirectory("sympa-smime-pki");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(d)));
+        Path d = TempDirs.deletedAtExit("sympa-smime-pki");
         Path script = d.resolve("testpki.sh");
         try (InputStream in = SignedMailPki.class.getResourceAsStream("/org/sympasmime/testpki.sh")) {
           Files.copy(in, script);
@@ -86,13 +83,5 @@ public final class SignedMailPki {
   private static String base64Lines(byte[] der) {
     return Base64.getMimeEncoder(64, "\r\n".getBytes(StandardCharsets.US_ASCII))
         .encodeToString(der) + "\r\n";
-  }
-
-  private static void deleteTree(Path d) {
-    try (Stream<Path> s = Files.walk(d)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // best effort at exit
-    }
   }
 }

@@ -5,8 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * A throwaway PKI made with the openssl command line, once per test JVM, in a temporary
@@ -29,9 +27,7 @@ public final class TestPki {
   public static synchronized TestPki get() {
     if (instance == null) {
       try {
-        Path dir = Files.createTempDirectory("sympa-smime-pki");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
-        TestPki pki = new TestPki(dir);
+        TestPki pki = new TestPki(TempDirs.deletedAtExit("sympa-smime-pki"));
         pki.build();
         instance = pki;
       } catch (IOException e) {
@@ -152,13 +148,5 @@ public final class TestPki {
 
   private void ossl(String... args) {
     Openssl.run(dir, args).check();
-  }
-
-  private static void delete(Path dir) {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // best effort
-    }
   }
 }

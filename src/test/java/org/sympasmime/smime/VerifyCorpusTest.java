@@ -31,8 +31,8 @@ import org.sympasmime.testutil.SignedMailPki;
  * smime.verify against the real-world corpus (/work/shared/corpus, system property
  * {@code corpus.dir}); skipped when it is absent. Expected results are the manifests'.
  */
-class VerifierCorpusTest {
-  private static final Verifier VERIFIER = new Verifier(new TrustStores());
+class VerifyCorpusTest {
+  private static final Verify VERIFIER = new Verify(new TrustStores());
   private static Path corpus;
 
   @BeforeAll
@@ -55,17 +55,17 @@ class VerifierCorpusTest {
     }
   }
 
-  static VerifyResult verify(byte[] message, String cafile, Optional<Instant> at)
+  static Verify.Result verify(byte[] message, String cafile, Optional<Instant> at)
       throws SmimeException {
-    return VERIFIER.verify(new VerifyRequest(message, Optional.of(file(cafile)),
+    return VERIFIER.verify(new Verify.Request(message, Optional.of(file(cafile)),
         Optional.empty(), at));
   }
 
-  static String reason(VerifyResult r) {
+  static String reason(Verify.Result r) {
     return r.failure().map(Reason::id).orElse("ok");
   }
 
-  static List<String> signerEmails(VerifyResult r) {
+  static List<String> signerEmails(Verify.Result r) throws SmimeException {
     List<String> out = new ArrayList<>();
     for (X509Certificate c : r.signers()) {
       out.addAll(CertificateInfo.of(c).emails());
@@ -73,7 +73,7 @@ class VerifierCorpusTest {
     return out;
   }
 
-  static String contentText(VerifyResult r) {
+  static String contentText(Verify.Result r) {
     return new String(r.content().orElseThrow(), StandardCharsets.ISO_8859_1);
   }
 
@@ -95,7 +95,7 @@ class VerifierCorpusTest {
   })
   void validatorMessages(String id, String message, String cafile, long at, String expected,
       String email) throws Exception {
-    VerifyResult r = verify(read("bouncycastle-mail/" + message), "bouncycastle-mail/" + cafile,
+    Verify.Result r = verify(read("bouncycastle-mail/" + message), "bouncycastle-mail/" + cafile,
         at == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(at)));
     assertTrue(r.signed(), id);
     assertEquals(expected, reason(r), id + ": " + r.detail());
@@ -121,7 +121,7 @@ class VerifierCorpusTest {
   void realClientMessages(String id, String message, String email) throws Exception {
     byte[] bytes = read("bouncycastle-mail/" + message);
     // The validator root has nothing to do with these signers: no trust anchor, as -noverify.
-    VerifyResult r = verify(bytes, "bouncycastle-mail/validator.root.crt", Optional.empty());
+    Verify.Result r = verify(bytes, "bouncycastle-mail/validator.root.crt", Optional.empty());
     assertTrue(r.signed(), id);
     assertTrue(List.of("untrusted_chain", "expired").contains(reason(r)),
         id + ": signature must hold, chain must not: " + reason(r) + " " + r.detail());
@@ -137,20 +137,20 @@ class VerifierCorpusTest {
   @Test
   void outlookMacUnsortedSignedAttributes() throws Exception {
     byte[] bytes = read("bouncycastle-mail/3nnn_smime.eml");
-    VerifyResult r = verify(bytes, "bouncycastle-mail/validator.root.crt", Optional.empty());
+    Verify.Result r = verify(bytes, "bouncycastle-mail/validator.root.crt", Optional.empty());
     assertEquals("untrusted_chain", reason(r), r.detail());
     assertEquals(3, r.certificates().size());
     // Any change to the signed bytes is still caught.
     String s = new String(bytes, StandardCharsets.ISO_8859_1)
         .replace("Test using single, tiny attachment.", "Test using single, tiny attachment!");
-    VerifyResult tampered = verify(s.getBytes(StandardCharsets.ISO_8859_1),
+    Verify.Result tampered = verify(s.getBytes(StandardCharsets.ISO_8859_1),
         "bouncycastle-mail/validator.root.crt", Optional.empty());
     assertEquals("bad_signature", reason(tampered));
   }
 
   @Test
   void brokenEnvelopeIsNotASignedMessage() throws Exception {
-    VerifyResult r = verify(read("bouncycastle-mail/brokenEnv.message"),
+    Verify.Result r = verify(read("bouncycastle-mail/brokenEnv.message"),
         "bouncycastle-mail/validator.root.crt", Optional.empty());
     assertFalse(r.signed());
   }
@@ -160,13 +160,13 @@ class VerifierCorpusTest {
   @Test
   void lampsProtectedHeaders() throws Exception {
     String dir = "lamps-protected-headers/";
-    VerifyResult ph1 = verify(read(dir + "smime-multipart-signed.eml"), dir + "sample-ca.pem",
+    Verify.Result ph1 = verify(read(dir + "smime-multipart-signed.eml"), dir + "sample-ca.pem",
         Optional.empty());
     assertEquals("ok", reason(ph1), "PH1 " + ph1.detail());
     assertEquals(List.of("alice@smime.example"), signerEmails(ph1));
     assertTrue(contentText(ph1).contains("Bob, we need to cancel this contract."));
 
-    VerifyResult ph2 = verify(read(dir + "smime-onepart-signed.eml"), dir + "sample-ca.pem",
+    Verify.Result ph2 = verify(read(dir + "smime-onepart-signed.eml"), dir + "sample-ca.pem",
         Optional.empty());
     assertEquals("ok", reason(ph2), "PH2 " + ph2.detail());
     assertEquals("signed-data", ph2.format().orElseThrow());
@@ -174,7 +174,7 @@ class VerifierCorpusTest {
         contentText(ph2).replace("\r", ""));
     assertEquals(List.of("alice@smime.example"), signerEmails(ph2));
 
-    VerifyResult ph6 = verify(read(dir + "smime-multipart-signed.eml"),
+    Verify.Result ph6 = verify(read(dir + "smime-multipart-signed.eml"),
         "thunderbird-nss/smime/TestCA.pem", Optional.empty());
     assertEquals("untrusted_chain", reason(ph6), "PH6");
   }
@@ -194,7 +194,7 @@ class VerifierCorpusTest {
     "4.6.bin, AliceDSS@example.com DianeDSS@example.com",
   })
   void rfc4134SignedData(String file, String emails) throws Exception {
-    VerifyResult r = verify(SignedMailPki.opaque(read("rfc4134/" + file)), "rfc4134/pem/carl-roots.pem",
+    Verify.Result r = verify(SignedMailPki.opaque(read("rfc4134/" + file)), "rfc4134/pem/carl-roots.pem",
         Optional.empty());
     assertEquals("ok", reason(r), file + ": " + r.detail());
     assertEquals("This is some sample content.", contentText(r));
@@ -204,23 +204,23 @@ class VerifierCorpusTest {
   @Test
   void rfc4134DetachedAndMime() throws Exception {
     byte[] content = read("rfc4134/ExContent.bin");
-    VerifyResult r9 = verify(SignedMailPki.multipartSigned(content, read("rfc4134/4.3.bin")),
+    Verify.Result r9 = verify(SignedMailPki.multipartSigned(content, read("rfc4134/4.3.bin")),
         "rfc4134/pem/carl-roots.pem", Optional.empty());
     assertEquals("ok", reason(r9), "4.3 " + r9.detail());
     assertArrayEquals(content, r9.content().orElseThrow());
     byte[] changed = "This is some sample content!".getBytes(StandardCharsets.US_ASCII);
-    VerifyResult r20 = verify(SignedMailPki.multipartSigned(changed, read("rfc4134/4.3.bin")),
+    Verify.Result r20 = verify(SignedMailPki.multipartSigned(changed, read("rfc4134/4.3.bin")),
         "rfc4134/pem/carl-roots.pem", Optional.empty());
     assertEquals("bad_signature", reason(r20), "R20");
 
     for (String eml : List.of("4.8.eml", "4.9.eml")) {
-      VerifyResult r = verify(read("rfc4134/" + eml), "rfc4134/pem/carl-roots.pem",
+      Verify.Result r = verify(read("rfc4134/" + eml), "rfc4134/pem/carl-roots.pem",
           Optional.empty());
       assertEquals("ok", reason(r), eml + ": " + r.detail());
       assertEquals(List.of("AliceDSS@example.com"), signerEmails(r));
       assertTrue(contentText(r).contains("This is some sample content."), eml);
     }
-    VerifyResult certsOnly = verify(SignedMailPki.opaque(read("rfc4134/4.11.bin")),
+    Verify.Result certsOnly = verify(SignedMailPki.opaque(read("rfc4134/4.11.bin")),
         "rfc4134/pem/carl-roots.pem", Optional.empty());
     assertFalse(certsOnly.signed(), "4.11 is certs-only");
   }
@@ -234,14 +234,14 @@ class VerifierCorpusTest {
         new String[] {"signedByAliceRSA.p7m", "alice@smime.example"},
         new String[] {"signedByAliceRSAPSS.p7m", "alice@smime.example"},
         new String[] {"signedByCarlosEd25519.p7m", "carlos@smime.example"})) {
-      VerifyResult r = verify(SignedMailPki.opaque(read(dir + "binary-files/" + c[0])),
+      Verify.Result r = verify(SignedMailPki.opaque(read(dir + "binary-files/" + c[0])),
           dir + "ca/roots.pem", Optional.empty());
       assertEquals("ok", reason(r), c[0] + ": " + r.detail());
       assertEquals(List.of(c[1]), signerEmails(r), c[0]);
       assertEquals("This is some sample content.", contentText(r));
     }
     byte[] content = read(dir + "content.txt");
-    VerifyResult detached = verify(SignedMailPki.multipartSigned(content,
+    Verify.Result detached = verify(SignedMailPki.multipartSigned(content,
         read(dir + "binary-files/signedByCarlosDetached.p7m")), dir + "ca/roots.pem",
         Optional.empty());
     assertEquals("ok", reason(detached), "LC4 " + detached.detail());
@@ -252,7 +252,7 @@ class VerifierCorpusTest {
     Files.writeString(cafile, Files.readString(file(dir + "ca/roots.pem")) + "\n"
         + Files.readString(file(dir + "certs-and-keys/lamps-alice.crt")) + "\n"
         + Files.readString(file(dir + "certs-and-keys/lamps-carlos.crt")));
-    VerifyResult both = VERIFIER.verify(new VerifyRequest(noCerts, Optional.of(cafile),
+    Verify.Result both = VERIFIER.verify(new Verify.Request(noCerts, Optional.of(cafile),
         Optional.empty(), Optional.empty()));
     assertEquals("ok", reason(both), "LC5 " + both.detail());
     // SignerInfo order: Carlos (Ed25519) comes first in the object.
@@ -271,7 +271,7 @@ class VerifierCorpusTest {
     int signed = 0;
     for (Path p : files) {
       String name = p.getFileName().toString();
-      VerifyResult r = verify(Files.readAllBytes(p), "thunderbird-nss/smime/TestCA.pem",
+      Verify.Result r = verify(Files.readAllBytes(p), "thunderbird-nss/smime/TestCA.pem",
           Optional.empty());
       String expected;
       if (name.endsWith(".env.eml")) {
@@ -291,7 +291,7 @@ class VerifierCorpusTest {
       assertEquals(List.of(outer), signerEmails(r), name);
       if (name.contains(".dave.")) {
         // The signed content is itself Alice's signed (or encrypted-then-signed) message.
-        VerifyResult inner = verify(r.content().orElseThrow(),
+        Verify.Result inner = verify(r.content().orElseThrow(),
             "thunderbird-nss/smime/TestCA.pem", Optional.empty());
         String innerExpected = name.contains("alice.env.dsig") ? "bad_signature"
             : name.contains("alice.env.sig") ? "ok" : "ok";
@@ -306,7 +306,7 @@ class VerifierCorpusTest {
       } else if (!name.startsWith("alice.env")) {
         assertTrue(contentText(r).contains("This is a test message from Alice to Bob."), name);
       } else {
-        VerifyResult inner = verify(r.content().orElseThrow(),
+        Verify.Result inner = verify(r.content().orElseThrow(),
             "thunderbird-nss/smime/TestCA.pem", Optional.empty());
         assertEquals("not_smime", reason(inner), name + ": the inner layer is encrypted");
       }
@@ -328,14 +328,14 @@ class VerifierCorpusTest {
     "browser/alice.dsig.SHA256.multipart.in.mixed.eml, not_smime",
   })
   void thunderbirdManualAndBrowser(String name, String expected) throws Exception {
-    VerifyResult r = verify(read("thunderbird-nss/" + name), "thunderbird-nss/smime/TestCA.pem",
+    Verify.Result r = verify(read("thunderbird-nss/" + name), "thunderbird-nss/smime/TestCA.pem",
         Optional.empty());
     assertEquals(expected, reason(r), name + ": " + r.detail());
   }
 
   @Test
   void thunderbirdEditedMessageFails() throws Exception {
-    VerifyResult r = verify(read("thunderbird-nss/smime-manual/alice.env.mixed.dsig.SHA256.multipart.eml"),
+    Verify.Result r = verify(read("thunderbird-nss/smime-manual/alice.env.mixed.dsig.SHA256.multipart.eml"),
         "thunderbird-nss/smime/TestCA.pem", Optional.empty());
     assertTrue(r.signed());
     assertFalse(r.valid(), r.detail());
@@ -345,11 +345,11 @@ class VerifierCorpusTest {
   @CsvSource({"SHA1", "SHA256", "SHA384", "SHA512"})
   void thunderbirdStale2019(String digest) throws Exception {
     String dir = "thunderbird-nss/stale-2019/";
-    VerifyResult opaque = verify(SignedMailPki.opaque(read(dir + "alice.textplain.sig." + digest)),
+    Verify.Result opaque = verify(SignedMailPki.opaque(read(dir + "alice.textplain.sig." + digest)),
         "thunderbird-nss/smime/TestCA.pem", Optional.empty());
     assertTrue(List.of("untrusted_chain", "expired").contains(reason(opaque)), opaque.detail());
     assertTrue(contentText(opaque).contains("This is a test message from Alice to Bob."));
-    VerifyResult detached = verify(SignedMailPki.multipartSigned(read(dir + "alice.mime"),
+    Verify.Result detached = verify(SignedMailPki.multipartSigned(read(dir + "alice.mime"),
         read(dir + "alice.mime.dsig." + digest)), "thunderbird-nss/smime/TestCA.pem",
         Optional.empty());
     assertTrue(List.of("untrusted_chain", "expired").contains(reason(detached)),

@@ -31,25 +31,26 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.testutil.SignedMailPki;
 
 /** smime.verify against messages made by {@code openssl cms -sign} with the test PKI. */
-class VerifierTest {
+class VerifyTest {
   private static final TrustStores STORES = new TrustStores();
-  private static final Verifier VERIFIER = new Verifier(STORES);
+  private static final Verify VERIFIER = new Verify(STORES);
 
-  static VerifyResult verify(byte[] message, String cafile) throws SmimeException {
+  static Verify.Result verify(byte[] message, String cafile) throws SmimeException {
     return verify(message, Optional.of(path(cafile)), Optional.empty(), Optional.empty());
   }
 
-  static VerifyResult verify(byte[] message, Optional<Path> cafile, Optional<Path> capath,
+  static Verify.Result verify(byte[] message, Optional<Path> cafile, Optional<Path> capath,
       Optional<Instant> at) throws SmimeException {
-    return VERIFIER.verify(new VerifyRequest(message, cafile, capath, at));
+    return VERIFIER.verify(new Verify.Request(message, cafile, capath, at));
   }
 
-  static String reason(VerifyResult r) {
+  static String reason(Verify.Result r) {
     return r.failure().map(Reason::id).orElse("ok");
   }
 
@@ -93,7 +94,7 @@ class VerifierTest {
     "binary-opaque.eml, root.crt, ok",
   })
   void reasons(String message, String cafile, String expected) throws Exception {
-    VerifyResult r = verify(bytes(message), cafile);
+    Verify.Result r = verify(bytes(message), cafile);
     assertTrue(r.signed());
     assertEquals(expected, reason(r), r.detail());
     assertEquals(expected.equals("ok"), r.valid());
@@ -101,15 +102,15 @@ class VerifierTest {
 
   @Test
   void signersArePemAsOpensslWritesThem() throws Exception {
-    VerifyResult r = verify(bytes("alice.eml"), "root.crt");
+    Verify.Result r = verify(bytes("alice.eml"), "root.crt");
     assertEquals(List.of(text("alice.crt")), pems(r.signers()));
     assertEquals("multipart/signed", r.format().orElseThrow());
     assertEquals("signed by Alice@Example.org", r.detail());
 
-    VerifyResult two = verify(bytes("two-signers.eml"), "root.crt");
+    Verify.Result two = verify(bytes("two-signers.eml"), "root.crt");
     assertEquals(List.of(text("alice.crt"), text("bob.crt")), pems(two.signers()));
 
-    VerifyResult chained = verify(bytes("chained-certfile.eml"), "root.crt");
+    Verify.Result chained = verify(bytes("chained-certfile.eml"), "root.crt");
     assertEquals(List.of(text("chained.crt")), pems(chained.signers()));
     assertEquals(2, chained.certificates().size());
     assertTrue(pems(chained.certificates()).contains(text("int.crt")));
@@ -119,10 +120,10 @@ class VerifierTest {
   void contentIsTheSignedEntityInCrlf() throws Exception {
     byte[] entity = bytes("entity.txt");
     for (String m : List.of("alice.eml", "alice-crlf.eml", "alice-opaque.eml")) {
-      VerifyResult r = verify(bytes(m), "root.crt");
+      Verify.Result r = verify(bytes(m), "root.crt");
       assertArrayEquals(entity, r.content().orElseThrow(), m);
     }
-    VerifyResult lf = verify(lf(bytes("alice.eml")), "root.crt");
+    Verify.Result lf = verify(lf(bytes("alice.eml")), "root.crt");
     assertTrue(lf.valid(), lf.detail());
     assertArrayEquals(entity, lf.content().orElseThrow());
     assertEquals("signed-data", verify(bytes("alice-opaque.eml"), "root.crt").format().get());
@@ -133,7 +134,7 @@ class VerifierTest {
     byte[] entity = bytes("binary.txt");
     assertTrue(new String(entity, StandardCharsets.ISO_8859_1).contains("\0"));
     for (String m : List.of("binary.eml", "binary-opaque.eml")) {
-      VerifyResult r = verify(bytes(m), "root.crt");
+      Verify.Result r = verify(bytes(m), "root.crt");
       assertTrue(r.valid(), r.detail());
       assertArrayEquals(entity, r.content().orElseThrow(), m);
     }
@@ -142,7 +143,7 @@ class VerifierTest {
   @Test
   void oneChangedByteBreaksTheSignature() throws Exception {
     byte[] tampered = replace(bytes("alice.eml"), "Hello world.", "Jello world.");
-    VerifyResult r = verify(tampered, "root.crt");
+    Verify.Result r = verify(tampered, "root.crt");
     assertEquals("bad_signature", reason(r));
     assertTrue(r.signed());
     assertEquals(List.of(text("alice.crt")), pems(r.signers()));
@@ -172,7 +173,7 @@ class VerifierTest {
     String folded = "content-type: MULTIPART/SIGNED;\n\tprotocol=\"application/pkcs7-signature\";"
         + "\n micalg=sha-256; boundary=" + boundary;
     byte[] lenient = replace(msg, ct, folded);
-    VerifyResult r = verify(lenient, "root.crt");
+    Verify.Result r = verify(lenient, "root.crt");
     assertEquals("ok", reason(r), r.detail());
     assertArrayEquals(bytes("entity.txt"), r.content().orElseThrow());
 
@@ -185,7 +186,7 @@ class VerifierTest {
     String sympa = "From: a@example.org\nSubject: test\n"
         + crlf.substring(0, end).replace("\r\n", "\n")
         + "\nContent-Transfer-Encoding: 8bit\n\n" + crlf.substring(end + 4);
-    VerifyResult sy = verify(sympa.getBytes(StandardCharsets.ISO_8859_1), "root.crt");
+    Verify.Result sy = verify(sympa.getBytes(StandardCharsets.ISO_8859_1), "root.crt");
     assertEquals("ok", reason(sy), sy.detail());
     assertArrayEquals(bytes("entity.txt"), sy.content().orElseThrow());
   }
@@ -194,7 +195,7 @@ class VerifierTest {
   void notSmimeIsAResult() throws Exception {
     byte[] plain = "From: a@example.org\nContent-Type: text/plain\n\nHello\n"
         .getBytes(StandardCharsets.US_ASCII);
-    VerifyResult r = verify(plain, "root.crt");
+    Verify.Result r = verify(plain, "root.crt");
     assertFalse(r.signed());
     assertFalse(r.valid());
     assertEquals("not_smime", reason(r));
@@ -241,13 +242,13 @@ class VerifierTest {
   @Test
   void datesAreCheckedAtTheValidationTime() throws Exception {
     Optional<Path> ca = Optional.of(path("root.crt"));
-    VerifyResult then = verify(bytes("expired.eml"), ca, Optional.empty(),
+    Verify.Result then = verify(bytes("expired.eml"), ca, Optional.empty(),
         Optional.of(Instant.parse("2020-06-01T00:00:00Z")));
     assertEquals("ok", reason(then), then.detail());
-    VerifyResult later = verify(bytes("future.eml"), ca, Optional.empty(),
+    Verify.Result later = verify(bytes("future.eml"), ca, Optional.empty(),
         Optional.of(Instant.parse("2040-06-01T00:00:00Z")));
     assertEquals("ok", reason(later), later.detail());
-    VerifyResult before = verify(bytes("alice.eml"), ca, Optional.empty(),
+    Verify.Result before = verify(bytes("alice.eml"), ca, Optional.empty(),
         Optional.of(Instant.parse("2001-01-01T00:00:00Z")));
     assertEquals("not_yet_valid", reason(before));
   }
@@ -256,7 +257,7 @@ class VerifierTest {
   void signerCertificateFromTheTrustStore(@TempDir Path tmp) throws Exception {
     Path cafile = tmp.resolve("ca.pem");
     Files.writeString(cafile, text("root.crt") + text("alice.crt"));
-    VerifyResult r = verify(bytes("alice-nocerts.eml"), Optional.of(cafile), Optional.empty(),
+    Verify.Result r = verify(bytes("alice-nocerts.eml"), Optional.of(cafile), Optional.empty(),
         Optional.empty());
     assertEquals("ok", reason(r), r.detail());
     assertTrue(r.certificates().isEmpty());
@@ -266,16 +267,16 @@ class VerifierTest {
   @Test
   void capathWithAndWithoutHashLinks() throws Exception {
     for (String dir : List.of("capath-plain", "capath-hashed")) {
-      VerifyResult r = verify(bytes("alice.eml"), Optional.empty(), Optional.of(path(dir)),
+      Verify.Result r = verify(bytes("alice.eml"), Optional.empty(), Optional.of(path(dir)),
           Optional.empty());
       assertEquals("ok", reason(r), dir);
     }
     // An intermediate alone is no trust anchor (no partial chains).
-    VerifyResult intOnly = verify(bytes("chained-certfile.eml"), Optional.empty(),
+    Verify.Result intOnly = verify(bytes("chained-certfile.eml"), Optional.empty(),
         Optional.of(path("capath-int")), Optional.empty());
     assertEquals("untrusted_chain", reason(intOnly));
     // cafile and capath together: the union.
-    VerifyResult both = verify(bytes("chained.eml"), Optional.of(path("root.crt")),
+    Verify.Result both = verify(bytes("chained.eml"), Optional.of(path("root.crt")),
         Optional.of(path("capath-int")), Optional.empty());
     assertEquals("ok", reason(both), both.detail());
   }
@@ -322,12 +323,12 @@ class VerifierTest {
     PrivateKey key = Pem.privateKey(bytes("ed.key"), Optional.empty());
     CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
     gen.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(
-        new JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
-        .build(new JcaContentSignerBuilder("Ed25519").setProvider("BC").build(key), cert));
+        new JcaDigestCalculatorProviderBuilder().setProvider(BcProvider.get()).build())
+        .build(new JcaContentSignerBuilder("Ed25519").setProvider(BcProvider.get()).build(key), cert));
     gen.addCertificates(new JcaCertStore(List.of(cert)));
     byte[] entity = bytes("entity.txt");
     CMSSignedData sd = gen.generate(new CMSProcessableByteArray(entity), false);
-    VerifyResult r = verify(SignedMailPki.multipartSigned(entity, sd.getEncoded()), "root.crt");
+    Verify.Result r = verify(SignedMailPki.multipartSigned(entity, sd.getEncoded()), "root.crt");
     assertEquals("ok", reason(r), r.detail());
     assertArrayEquals(entity, r.content().orElseThrow());
     byte[] other = "Content-Type: text/plain\r\n\r\nother\r\n".getBytes(StandardCharsets.US_ASCII);

@@ -1,6 +1,7 @@
 package org.sympasmime.smime;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.cert.CertificateException;
@@ -10,9 +11,11 @@ import java.security.interfaces.DSAPublicKey;
 import java.security.spec.DSAPublicKeySpec;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encoding;
@@ -30,9 +33,10 @@ import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
-import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.OpenSslNames;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
 
@@ -48,7 +52,55 @@ import org.sympasmime.pki.TrustStores;
  * {@code not_yet_valid}). A cryptographic failure therefore always wins over a trust failure,
  * so that "the signature is intact but I cannot vouch for the signer" is recognizable.
  */
-public final class Verifier {
+public final class Verify {
+  /**
+   * A signature check.
+   *
+   * @param message the whole message as received, header and body
+   * @param cafile PEM bundle of trust anchors; with {@code capath} absent too, the system store
+   * @param capath directory of certificates
+   * @param atTime validation time; now when absent
+   */
+  public record Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
+      Optional<Instant> atTime) {
+    public Request {
+      Objects.requireNonNull(message);
+      Objects.requireNonNull(cafile);
+      Objects.requireNonNull(capath);
+      Objects.requireNonNull(atTime);
+    }
+  }
+
+  /**
+   * The answer to a signature check. A bad signature is a result, not an exception.
+   *
+   * @param signed the message carries an S/MIME signature
+   * @param valid every signature, chain, date and usage checks out
+   * @param failure why it is not valid; empty exactly when {@code valid}
+   * @param detail one human-readable line
+   * @param format {@code multipart/signed} or {@code signed-data}; empty when not signed
+   * @param signers signer certificates, in SignerInfo order (those found)
+   * @param certificates every certificate the message carries, in its order
+   * @param content the signed entity; empty when not signed
+   */
+  public record Result(boolean signed, boolean valid, Optional<Reason> failure,
+      String detail, Optional<String> format, List<X509Certificate> signers,
+      List<X509Certificate> certificates, Optional<byte[]> content) {
+
+    public Result {
+      signers = List.copyOf(signers);
+      certificates = List.copyOf(certificates);
+      if (valid == failure.isPresent()) {
+        throw new IllegalArgumentException("valid iff no failure");
+      }
+    }
+
+    static Result notSmime(String why) {
+      return new Result(false, false, Optional.of(Reason.NOT_SMIME), why, Optional.empty(),
+          List.of(), List.of(), Optional.empty());
+    }
+  }
+
   private static final Set<String> REFUSED_DIGESTS = Set.of(
       "1.2.840.113549.2.5", // MD5
       "1.2.840.113549.2.2", // MD2
@@ -56,17 +108,24 @@ public final class Verifier {
   private static final Set<String> REFUSED_SIGNATURES = Set.of(
       "1.2.840.113549.1.1.4", "1.2.840.113549.1.1.2", "1.2.840.113549.1.1.3");
 
+  /**
+   * No real message comes near these: each SignerInfo costs a digest of the whole content and
+   * each carried certificate a place in the path search, so a message holding tens of
+   * thousands of either would keep a worker busy for minutes.
+   */
+  static final int MAX_SIGNER_INFOS = 16;
+  static final int MAX_CERTIFICATES = 64;
+
   private final TrustStores trustStores;
 
-  public Verifier(TrustStores trustStores) {
-    this.trustStores = trustStores;
-    Pem.init();
+  public Verify(TrustStores trustStores) {
+    this.trustStores = Objects.requireNonNull(trustStores);
   }
 
-  public VerifyResult verify(VerifyRequest request) throws SmimeException {
+  public Result verify(Request request) throws SmimeException {
     SignedEntity entity = SignedEntity.parse(request.message());
     if (entity instanceof SignedEntity.NotSmime n) {
-      return VerifyResult.notSmime(n.why());
+      return Result.notSmime(n.why());
     }
     if (entity instanceof SignedEntity.Detached d) {
       ContentInfo info = contentInfo(d.signature());
@@ -85,7 +144,7 @@ public final class Verifier {
     SignedEntity.Opaque o = (SignedEntity.Opaque) entity;
     ContentInfo info = contentInfo(o.cms());
     if (!info.getContentType().equals(CMSObjectIdentifiers.signedData)) {
-      return VerifyResult.notSmime("application/pkcs7-mime holding "
+      return Result.notSmime("application/pkcs7-mime holding "
           + info.getContentType().getId() + ", not signed-data");
     }
     CMSSignedData sd;
@@ -94,7 +153,7 @@ public final class Verifier {
       sd = new CMSSignedData(info);
       if (sd.getSignedContent() == null) {
         if (sd.getSignerInfos().size() == 0) {
-          return VerifyResult.notSmime("certs-only: no signature");
+          return Result.notSmime("certs-only: no signature");
         }
         throw new SmimeException(Reason.MALFORMED_INPUT,
             "application/pkcs7-mime signed-data without content");
@@ -114,13 +173,26 @@ public final class Verifier {
     }
   }
 
-  private VerifyResult check(CMSSignedData sd, byte[] content, String format,
-      VerifyRequest request) throws SmimeException {
-    List<SignerInformation> signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
-    if (signerInfos.isEmpty()) {
-      return VerifyResult.notSmime("certs-only: no signature");
+  private Result check(CMSSignedData sd, byte[] content, String format,
+      Request request) throws SmimeException {
+    List<SignerInformation> signerInfos;
+    List<X509Certificate> carried;
+    try {
+      // Bouncy Castle decodes SignerInfos and certificates lazily and throws unchecked
+      // exceptions on malformed ones: decode them all here, where that means malformed input.
+      signerInfos = new ArrayList<>(sd.getSignerInfos().getSigners());
+      if (signerInfos.size() > MAX_SIGNER_INFOS) {
+        throw new SmimeException(Reason.TOO_LARGE, "the signature has " + signerInfos.size()
+            + " SignerInfos; more than " + MAX_SIGNER_INFOS + " are refused");
+      }
+      carried = carriedCertificates(sd);
+    } catch (RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT,
+          "the signed-data holds a SignerInfo or a certificate that does not decode");
     }
-    List<X509Certificate> carried = carriedCertificates(sd);
+    if (signerInfos.isEmpty()) {
+      return Result.notSmime("certs-only: no signature");
+    }
     TrustStore store = trustStores.load(request.cafile(), request.capath());
 
     List<X509Certificate> signers = new ArrayList<>();
@@ -151,7 +223,7 @@ public final class Verifier {
       }
     }
     String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers));
-    return new VerifyResult(true, failure.isEmpty(), failure.map(Failure::reason), detail,
+    return new Result(true, failure.isEmpty(), failure.map(Failure::reason), detail,
         Optional.of(format), signers, carried, Optional.of(content));
   }
 
@@ -186,7 +258,7 @@ public final class Verifier {
       // Built from the key, not the certificate: BC would otherwise also check the
       // certificate's dates at signingTime, which is the chain check's business.
       boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
-          .setProvider("BC").build(key));
+          .setProvider(BcProvider.get()).build(key));
       return ok ? Optional.empty() : Optional.of(new Failure(Reason.BAD_SIGNATURE,
           "the signature of " + describe(si) + " does not verify"));
     } catch (CMSSignerDigestMismatchException e) {
@@ -204,7 +276,8 @@ public final class Verifier {
           "the signature of " + describe(si) + " does not verify: " + e.getMessage()));
     } catch (RuntimeException e) {
       return Optional.of(new Failure(Reason.BAD_SIGNATURE,
-          "the signature of " + describe(si) + " does not verify: " + e.getClass().getSimpleName()));
+          "the signature of " + describe(si) + " does not verify: "
+              + e.getClass().getSimpleName()));
     }
   }
 
@@ -225,7 +298,7 @@ public final class Verifier {
           && issuer.getPublicKey() instanceof DSAPublicKey ik && ik.getParams() != null) {
         DSAParams p = ik.getParams();
         try {
-          return KeyFactory.getInstance("DSA", "BC").generatePublic(
+          return KeyFactory.getInstance("DSA", BcProvider.get()).generatePublic(
               new DSAPublicKeySpec(dsa.getY(), p.getP(), p.getQ(), p.getG()));
         } catch (Exception e) {
           return key;
@@ -253,9 +326,15 @@ public final class Verifier {
 
   private static List<X509Certificate> carriedCertificates(CMSSignedData sd)
       throws SmimeException {
+    Collection<X509CertificateHolder> holders = sd.getCertificates().getMatches(null);
+    if (holders.size() > MAX_CERTIFICATES) {
+      throw new SmimeException(Reason.TOO_LARGE, "the signature carries " + holders.size()
+          + " certificates; more than " + MAX_CERTIFICATES + " are refused");
+    }
     List<X509Certificate> out = new ArrayList<>();
-    JcaX509CertificateConverter converter = new JcaX509CertificateConverter().setProvider("BC");
-    for (X509CertificateHolder h : sd.getCertificates().getMatches(null)) {
+    JcaX509CertificateConverter converter =
+        new JcaX509CertificateConverter().setProvider(BcProvider.get());
+    for (X509CertificateHolder h : holders) {
       try {
         out.add(converter.getCertificate(h));
       } catch (CertificateException e) {
@@ -278,8 +357,12 @@ public final class Verifier {
   private static String names(List<X509Certificate> signers) {
     Set<String> names = new LinkedHashSet<>();
     for (X509Certificate c : signers) {
-      CertificateInfo info = CertificateInfo.of(c);
-      names.add(info.emails().isEmpty() ? info.subject() : info.emails().get(0));
+      try {
+        CertificateInfo info = CertificateInfo.of(c);
+        names.add(info.emails().isEmpty() ? info.subject() : info.emails().get(0));
+      } catch (SmimeException e) {
+        names.add(OpenSslNames.formatName(c.getSubjectX500Principal()));
+      }
     }
     return String.join(", ", names);
   }
