@@ -114,9 +114,10 @@ sub _chown_tree {
 sub _ours {
     my $file = shift;
     open my $fh, '<', $file or return 0;
-    while (<$fh>) {
-        return 1 if /^Message-ID:\s*<e2e\.[^>]*\@example\.net>/i;
-        return 0 if /^\r?$/;
+    # A lexical: callers run this in grep, where $_ is their file name.
+    while (my $line = <$fh>) {
+        return 1 if $line =~ /^Message-ID:\s*<e2e\.[^>]*\@example\.net>/i;
+        return 0 if $line =~ /^\r?$/;
     }
     return 0;
 }
