@@ -32,19 +32,14 @@ sub check {
 
     my $message = new_message($string,
         sender => $options{sender} // 'alice@example.org');
-    clear_logs();
-    my $result = eval {
-        $options{original}
-            ? with_originals(sub { $message->check_smime_signature })
-            : $message->check_smime_signature;
-    };
     return {
-        died      => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result    => $result,
-        signed    => $message->{smime_signed},
-        protected => $message->{protected},
-        files     => files_in($certs_dir),
-        logs      => [logs()],
+        %{
+            run_method(
+                $message, 'check_smime_signature',
+                original => $options{original}
+            )
+        },
+        files => files_in($certs_dir),
     };
 }
 

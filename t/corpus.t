@@ -61,18 +61,14 @@ sub check {
     make_path($certs_dir);
     local $Conf::Conf{'cafile'} = $options{cafile};
     my $message = new_message($string, sender => $options{sender});
-    clear_logs();
-    my $result = eval {
-        $options{original}
-            ? with_originals(sub { $message->check_smime_signature })
-            : $message->check_smime_signature;
-    };
     return {
-        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => $result,
-        signed => $message->{smime_signed},
-        files  => files_in($certs_dir),
-        logs   => [logs()],
+        %{
+            run_method(
+                $message, 'check_smime_signature',
+                original => $options{original}
+            )
+        },
+        files => files_in($certs_dir),
     };
 }
 

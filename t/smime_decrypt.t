@@ -45,30 +45,13 @@ sub decrypt {
 
     my $message = new_message($string,
         context => $context{$options{context} // 'robot'});
-    my $before = $message->as_string;
-    clear_logs();
     $disk_tmpfiles = 0;
     local $Conf::Conf{'key_passwd'} = $options{key_passwd} // $pw;
-    my $result = eval {
-        $options{original}
-            ? with_originals(sub { $message->smime_decrypt })
-            : $message->smime_decrypt;
-    };
     return {
-        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (
-            ref $result
-            ? ($result == $message ? 'self' : $result)
-            : $result
-        ),
-        before        => $before,
-        after         => $message->as_string,
-        head          => $message->header_as_string,
-        body          => $message->body_as_string,
-        crypted       => $message->{smime_crypted},
-        orig          => $message->{orig_msg_as_string},
-        protected     => $message->{protected},
-        logs          => [logs()],
+        %{
+            run_method($message, 'smime_decrypt',
+                original => $options{original})
+        },
         tmpfiles      => [sort keys %{files_in($Conf::Conf{'tmpdir'})}],
         disk_tmpfiles => $disk_tmpfiles,
         # What Sympa then does for a subscriber in "mail" mode.

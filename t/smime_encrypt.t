@@ -38,27 +38,11 @@ my ($plain_head, $plain_body) = split /\n\n/, $plain, 2;
 sub encrypt {
     my $email   = shift;
     my %options = @_;
-    my $message = new_message($plain);
-    my $before  = $message->as_string;
-    clear_logs();
-    my $result = eval {
-        $options{original}
-            ? with_originals(sub { $message->smime_encrypt($email) })
-            : $message->smime_encrypt($email);
-    };
-    return {
-        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (
-            ref $result
-            ? ($result == $message ? 'self' : $result)
-            : $result
-        ),
-        message => $message,
-        before  => $before,
-        after   => $message->as_string,
-        head    => $message->header_as_string,
-        logs    => [logs()],
-    };
+    return run_method(
+        new_message($plain), 'smime_encrypt',
+        args     => [$email],
+        original => $options{original}
+    );
 }
 
 # openssl cms -decrypt of a message with $who's key.

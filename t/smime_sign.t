@@ -56,28 +56,8 @@ sub sign {
         context => $context{$options{context} // 'secure'},
         sender  => $options{sender} // 'alice@example.org'
     );
-    my $before = $message->as_string;
     local $Conf::Conf{'key_passwd'} = $options{key_passwd} // $pw;
-    clear_logs();
-    my $result = eval {
-        $options{original}
-            ? with_originals(sub { $message->smime_sign })
-            : $message->smime_sign;
-    };
-    return {
-        died   => ($@ ? ($@ =~ s/\s+\z//r) : undef),
-        result => (
-            ref $result
-            ? ($result == $message ? 'self' : $result)
-            : $result
-        ),
-        before    => $before,
-        after     => $message->as_string,
-        head      => $message->header_as_string,
-        signed    => $message->{smime_signed},
-        protected => $message->{protected},
-        logs      => [logs()],
-    };
+    return run_method($message, 'smime_sign', original => $options{original});
 }
 
 # openssl cms -verify: the signed content, or undef.

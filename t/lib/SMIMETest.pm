@@ -21,8 +21,8 @@ use Test::More;
 our @EXPORT = qw(
     $ROOT $SYMPA_LIB pki openssl openssl_out slurp spurt sympa_home
     fake_list new_message sign_entity encrypt_entity sidecar_ready
-    done_unless_sidecar has_method xs_available with_originals logs clear_logs files_in
-    pem_of corpus_dir
+    done_unless_sidecar has_method xs_available with_originals run_method logs
+    clear_logs files_in pem_of corpus_dir
 );
 
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
@@ -603,6 +603,42 @@ sub with_originals {
     *{$_} = $saved{$_} foreach keys %saved;
     die $error if $error;
     return wantarray ? @result : $result[0];
+}
+
+# Runs $method (with the arguments in args) on $message: the shim's, or
+# Sympa 6.2.70's own with original => 1.  Returns what the tests compare: how
+# it ended, the message before and after, its flags and the log lines.
+sub run_method {
+    my $message = shift;
+    my $method  = shift;
+    my %options = @_;
+    my @args    = @{$options{args} || []};
+
+    my $before = $message->as_string;
+    clear_logs();
+    my $result = eval {
+        my $call = sub { $message->$method(@args) };
+        $options{original} ? with_originals($call) : $call->();
+    };
+    my $died = $EVAL_ERROR ? ($EVAL_ERROR =~ s/\s+\z//r) : undef;
+    return {
+        died   => $died,
+        result => (
+            ref $result
+            ? ($result == $message ? 'self' : $result)
+            : $result
+        ),
+        message   => $message,
+        before    => $before,
+        after     => $message->as_string,
+        head      => $message->header_as_string,
+        body      => $message->body_as_string,
+        signed    => $message->{smime_signed},
+        protected => $message->{protected},
+        crypted   => $message->{smime_crypted},
+        orig      => $message->{orig_msg_as_string},
+        logs      => [logs()],
+    };
 }
 
 # Sympa log lines, [level, message].
