@@ -17,7 +17,8 @@ sub report {
             : 0
         } qw(Sympa::Message::check_smime_signature
         Sympa::Message::smime_decrypt Sympa::Message::smime_encrypt
-        Sympa::Message::smime_sign Sympa::Tools::SMIME::parse_cert);
+        Sympa::Message::smime_sign Sympa::Tools::SMIME::parse_cert
+        Sympa::List::get_cert);
     return sprintf "patched=%s originals=%d\n", join('', @state),
         scalar grep { defined $Sympa::SMIME::Shim::ORIGINAL{$_} }
         keys %Sympa::SMIME::Shim::ORIGINAL;

@@ -31,6 +31,7 @@ my %PATCH = (
     ],
     'Sympa/Tools/SMIME.pm' =>
         ['Sympa::Tools::SMIME', parse_cert => \&parse_cert],
+    'Sympa/List.pm' => ['Sympa::List', get_cert => \&get_cert],
 );
 
 my $log;        # Sympa::Log, once a Sympa module is there.
@@ -519,6 +520,49 @@ sub parse_cert {
     };
 }
 
+# Keeps 6.2.70: the list's encryption certificate from find_keys(); 'pem'
+# (the default) is left to Sympa's own code; undef and a log line when the
+# file cannot be read.
+# Changes: 'der' no longer needs Crypt::OpenSSL::X509 (without it 6.2.70
+# answers "Unknown certificate format"): the first certificate of the file is
+# decoded from its PEM armour, the bytes Crypt::OpenSSL::X509 gave.
+sub get_cert {
+    my $self   = shift;
+    my $format = shift;
+
+    return $ORIGINAL{'Sympa::List::get_cert'}->($self, $format)
+        unless defined $format and $format eq 'der';
+
+    my ($certs) = Sympa::Tools::SMIME::find_keys($self, 'encrypt');
+    unless (defined $certs) {
+        $log->syslog(
+            'err', 'Unable to get the certificate of %s: %s',
+            $self, 'file_unreadable: no key pair'
+        );
+        return undef;
+    }
+    my $fh;
+    unless (open $fh, '<', $certs) {
+        $log->syslog('err',
+            'Unable to open certificate %s: file_unreadable: %m', $certs);
+        return undef;
+    }
+    my $pem = do { local $RS; <$fh> };
+    close $fh;
+
+    my ($base64) = $pem =~
+        /^-----BEGIN (?:X509 )?CERTIFICATE-----\r?\n(.*?)^-----END /ms;
+    unless (defined $base64) {
+        $log->syslog(
+            'err',  'Unable to open certificate %s: %s',
+            $certs, 'bad_certificate: no PEM certificate'
+        );
+        return undef;
+    }
+    require MIME::Base64;
+    return MIME::Base64::decode_base64($base64);
+}
+
 1;
 __END__
 
@@ -586,6 +630,11 @@ undef.
 
 Parses a certificate with C<x509.parse>.  Returns a hashref (C<subject>,
 C<issuer>, C<notAfter>, C<emails>, C<email>, C<purpose>) or undef.
+
+=item Sympa::List::get_cert ( [ $format ] )
+
+C<'der'> decodes the list's encryption certificate without
+Crypt::OpenSSL::X509; other formats are left to Sympa's own function.
 
 =back
 
