@@ -1,0 +1,391 @@
+# -*- indent-tabs-mode: nil; -*-
+# vim:ft=perl:et:sw=4
+
+# perl/bin/sympa-smime-doctor, run as a command against a temporary Sympa
+# configuration (loaded by Sympa 6.2.70's Conf::load) and the real sidecar:
+# good and broken list keys, a trust store missing a CA or an intermediate,
+# user certificates; the lines, --json, the exit status, and that no
+# password is ever printed.
+use strict;
+use warnings;
+use English    qw(-no_match_vars);
+use File::Path qw(make_path);
+use File::Temp qw();
+use JSON::PP   qw();
+use Test::More;
+
+use lib 't/lib';
+use SMIMETest;
+
+done_unless_sidecar(
+    qw(x509.parse smime.sign smime.verify smime.encrypt
+        smime.decrypt)
+);
+Sympa::SMIME::Sidecar->instance->shutdown;
+
+my $DOCTOR   = "$ROOT/perl/bin/sympa-smime-doctor";
+my $DOMAIN   = 'lists.example.org';
+my $PASSWORD = $SMIMETest::PASSWORD;
+my $OTHER    = 'Another-Secret-77';
+
+my $pki = pki();
+my $tmp = File::Temp->newdir(DIR => "$ROOT/t/tmp");
+chmod 0755, "$tmp";
+
+# A certificate that expires in 10 days.
+openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out),
+    "$tmp/soon.key");
+openssl('req', '-new', '-key', "$tmp/soon.key", '-subj',
+    "/C=FR/O=Test Org/CN=Soon/emailAddress=soon\@$DOMAIN",
+    '-out', "$tmp/soon.csr");
+openssl(
+    'x509',        '-req',
+    '-in',         "$tmp/soon.csr",
+    '-CA',         $pki->{crt}{ca},
+    '-CAkey',      $pki->{key}{ca},
+    '-days',       10,
+    '-set_serial', 4242,
+    '-out',        "$tmp/soon.crt",
+    '-extfile',    "$pki->{dir}/ext.cnf",
+    '-extensions', 'both'
+);
+# The secure list's key under another password.
+openssl('pkey', '-in', $pki->{key}{secure},
+    '-aes256', '-passout', "pass:$OTHER", '-out', "$tmp/other.key.enc");
+
+my $chain = slurp("$pki->{dir}/secure.chain.pem");
+my %LISTS = (
+    secure => {
+        'cert.pem'    => $chain,
+        'private_key' => slurp("$pki->{dir}/secure.key.enc"),
+    },
+    split => {
+        'cert.pem.sign'    => slurp($pki->{crt}{split_sign}),
+        'private_key.sign' => slurp("$pki->{dir}/split_sign.key.enc"),
+        'cert.pem.enc'     => slurp($pki->{crt}{split_enc}),
+        'private_key.enc'  => slurp("$pki->{dir}/split_enc.key.enc"),
+    },
+    otherpass => {
+        'cert.pem'    => $chain,
+        'private_key' => slurp("$tmp/other.key.enc"),
+    },
+    expired => {
+        'cert.pem'    => slurp($pki->{crt}{expired}),
+        'private_key' => slurp($pki->{key}{expired}),
+    },
+    untrusted => {
+        'cert.pem'    => slurp($pki->{crt}{untrusted}),
+        'private_key' => slurp($pki->{key}{untrusted}),
+    },
+    # The intermediate CA is neither in cert.pem nor in cafile.
+    nointer => {
+        'cert.pem'    => slurp($pki->{crt}{secure}),
+        'private_key' => slurp("$pki->{dir}/secure.key.enc"),
+    },
+    mismatch => {
+        'cert.pem'    => slurp($pki->{crt}{alice}),
+        'private_key' => slurp($pki->{key}{bob}),
+    },
+    soon => {
+        'cert.pem'    => slurp("$tmp/soon.crt"),
+        'private_key' => slurp("$tmp/soon.key"),
+    },
+    nokeys => {},
+);
+
+# A Sympa home: sympa.conf, robot keys, list directories, ssl_cert_dir.
+# %options: conf (sympa.conf parameters to change, undef to remove), robots
+# ({virtual robot => [lists]}).
+sub make_home {
+    my ($name, $lists, $user_certs, %options) = @_;
+    my $dir = "$tmp/$name";
+    make_path("$dir/etc", "$dir/list_data/sympa", "$dir/X509-user-certs",
+        "$dir/tmp", {mode => 0755});
+    spurt("$dir/list_data/sympa/cert.pem",    slurp($pki->{crt}{robot}));
+    spurt("$dir/list_data/sympa/private_key", slurp($pki->{key}{robot}));
+    my %robots = ($DOMAIN => $lists, %{$options{robots} || {}});
+    foreach my $robot (keys %robots) {
+        if ($robot ne $DOMAIN) {
+            make_path("$dir/etc/$robot", {mode => 0755});
+            spurt("$dir/etc/$robot/robot.conf", "http_host $robot\n");
+        }
+        foreach my $list (@{$robots{$robot}}) {
+            my $list_dir = "$dir/list_data/$robot/$list";
+            make_path($list_dir, {mode => 0755});
+            spurt("$list_dir/config", "subject $list\n");
+            foreach my $file (keys %{$LISTS{$list}}) {
+                spurt("$list_dir/$file", $LISTS{$list}{$file});
+            }
+        }
+    }
+    foreach my $file (keys %$user_certs) {
+        spurt("$dir/X509-user-certs/$file", $user_certs->{$file});
+    }
+    my %param = (
+        domain       => $DOMAIN,
+        listmaster   => "listmaster\@$DOMAIN",
+        home         => "$dir/list_data",
+        etc          => "$dir/etc",
+        db_type      => 'SQLite',
+        db_name      => "$dir/sympa.sqlite",
+        tmpdir       => "$dir/tmp",
+        ssl_cert_dir => "$dir/X509-user-certs",
+        cafile       => $pki->{cafile},
+        key_passwd   => $PASSWORD,
+    );
+    while (my ($key, $value) = each %{$options{conf} || {}}) {
+        if (defined $value) {
+            $param{$key} = $value;
+        } else {
+            delete $param{$key};
+        }
+    }
+    return spurt("$dir/etc/sympa.conf",
+        map { "$_\t$param{$_}\n" } sort keys %param);
+}
+
+# Runs the doctor; returns (exit status, stdout, stderr).
+sub doctor {
+    my ($env, @args) = @_;
+    local @ENV{keys %$env} = values %$env;
+    my $out = File::Temp->new(DIR => "$tmp");
+    my $err = File::Temp->new(DIR => "$tmp");
+    system(
+        sprintf '%s %s %s >%s 2>%s',
+        $^X,  $DOCTOR, join(' ', map { "'$_'" } @args),
+        $out, $err
+    );
+    return ($CHILD_ERROR >> 8, slurp("$out"), slurp("$err"));
+}
+
+# {label => [status, text]} of the doctor's lines.
+sub lines {
+    my $out = shift;
+    my %lines;
+    foreach my $line (split /\n/, $out) {
+        next unless $line =~ /\A(ok|warn|FAIL) +([^:]+): (.*)\z/;
+        $lines{$2} = [$1, $3];
+    }
+    return \%lines;
+}
+
+sub no_secret {
+    my ($name, @outputs) = @_;
+    my $all = join '', @outputs;
+    unlike $all, qr/\Q$PASSWORD\E/, "$name: key_passwd printed nowhere";
+    unlike $all, qr/\Q$OTHER\E/,    "$name: no other password printed";
+    unlike $all, qr/PRIVATE KEY|BEGIN CERTIFICATE/,
+        "$name: no key or certificate material printed";
+}
+
+my %USER_CERTS = (
+    'alice@example.org'   => slurp($pki->{crt}{alice}),
+    'expired@example.org' => slurp($pki->{crt}{expired}),
+    'junk@example.org'    => "this is not a certificate\n",
+);
+
+subtest 'every kind of failure' => sub {
+    my $config = make_home('all', [sort keys %LISTS], \%USER_CERTS);
+    my ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
+    diag $out, $err if $ENV{TEST_VERBOSE};
+    is $status, 1, 'exit status 1: something FAILs';
+    no_secret('text', $out, $err);
+    my $lines = lines($out);
+
+    my %expect = (
+        'config'  => ['ok', qr/\Q$config\E loaded; key_passwd set/],
+        'sidecar' => ['ok', qr/sympa-smime .*Java .*Bouncy Castle/],
+        'trust'   => ['ok', qr/cafile \S+: 1 certificate, 1 trust anchor/],
+        'keys' => ['ok', qr/9 lists, 8 with keys; robot keys in \S+\/sympa/],
+        'robot sign'    => ['ok', qr/cert\.pem \+ private_key sign/],
+        'robot verify'  => ['ok', qr/verifies against cafile/],
+        'robot decrypt' => ['ok', qr/open a probe encrypted/],
+        'robot expiry'  => ['ok', qr/expires in \d+ days/],
+        "list secure\@$DOMAIN sign" =>
+            ['ok', qr/\(2 certificates in the signature\)/],
+        "list secure\@$DOMAIN verify"  => ['ok', qr/verifies/],
+        "list secure\@$DOMAIN decrypt" => ['ok', qr/aes-128-cbc/],
+        "list secure\@$DOMAIN expiry"  => ['ok', qr/expires in/],
+        "list split\@$DOMAIN sign"     =>
+            ['ok', qr/cert\.pem\.sign \+ private_key\.sign sign/],
+        "list split\@$DOMAIN decrypt" =>
+            ['ok', qr/cert\.pem\.enc \+ private_key\.enc open/],
+        "list otherpass\@$DOMAIN sign" => [
+            'FAIL',
+            qr/\Abad_password: .*hint: check key_passwd in sympa\.conf/
+        ],
+        "list otherpass\@$DOMAIN decrypt" => ['FAIL', qr/\Abad_password: /],
+        "list expired\@$DOMAIN sign"      =>
+            ['FAIL', qr/\Aexpired: .*hint: renew the certificate/],
+        # The key itself still opens mail sent while the certificate was
+        # valid.
+        "list expired\@$DOMAIN decrypt" => ['ok', qr/open a probe/],
+        "list expired\@$DOMAIN expiry"  =>
+            ['FAIL', qr/\Aexpired: .*expired on Jan  1 00:00:00 2021 GMT/],
+        "list untrusted\@$DOMAIN sign"   => ['ok', qr/sign/],
+        "list untrusted\@$DOMAIN verify" =>
+            ['FAIL', qr/\Auntrusted_chain: .*hint: add the issuing CA/],
+        "list nointer\@$DOMAIN sign" =>
+            ['ok', qr/\(1 certificate in the signature\)/],
+        "list nointer\@$DOMAIN verify" => ['FAIL', qr/\Auntrusted_chain: /],
+        "list mismatch\@$DOMAIN sign"  => [
+            'FAIL',
+            qr/\Akey_mismatch: .*hint: the private key does not belong/
+        ],
+        "list mismatch\@$DOMAIN decrypt" =>
+            ['FAIL', qr/\A(?:key_mismatch|no_matching_key): /],
+        "list soon\@$DOMAIN sign"   => ['ok', qr/sign/],
+        "list soon\@$DOMAIN expiry" =>
+            ['warn', qr/\Aexpiring: .*expires in [89] day/],
+        'user_certificates' => [
+            'warn',
+            qr/3 files: 1 valid, 1 expired, 0 expire within 30 days, 1 unparsable/
+        ],
+    );
+    foreach my $label (sort keys %expect) {
+        my ($status, $text) = @{$expect{$label}};
+        ok $lines->{$label}, "a line for $label" or next;
+        is $lines->{$label}[0], $status, "$label: $status";
+        like $lines->{$label}[1], $text, "$label: reason and detail";
+    }
+    ok !$lines->{"list nokeys\@$DOMAIN sign"},
+        'a list without keys is not checked';
+    unlike $lines->{"list split\@$DOMAIN decrypt"}[1], qr/cert\.pem\.sign/,
+        'the signing-only pair is not tried for decryption';
+    my $fails = () = $out =~ /^FAIL /mg;
+    like $out, qr/^\d+ ok, \d+ warn, $fails FAIL$/m, 'the count';
+
+    # --verbose: the files, and the log on stderr.
+    my ($verbose_status, $verbose, $verbose_err) =
+        doctor({}, '--config', $config, '--keep-user', '--verbose');
+    is $verbose_status, 1, '--verbose: exit status 1';
+    like $verbose,
+        qr/^warn user_certificates: .*; expired: expired\@example\.org; unparsable: junk\@example\.org;/m,
+        '--verbose names the files';
+    no_secret('verbose', $verbose, $verbose_err);
+
+    # --json: the same checks.
+    my ($json_status, $json, $json_err) =
+        doctor({}, '--config', $config, '--keep-user', '--json');
+    is $json_status, 1, '--json: exit status 1';
+    no_secret('json', $json, $json_err);
+    my $doc = eval { JSON::PP->new->decode($json) };
+    ok $doc, '--json prints JSON' or diag $json;
+    is $doc->{exit_status},   1,      'exit_status';
+    is $doc->{summary}{fail}, $fails, 'summary: as many FAIL';
+    my %by_label = map {
+        (join(' ', grep { defined } $_->{subject}, $_->{check}) => $_)
+    } @{$doc->{checks}};
+    is_deeply [sort keys %by_label], [sort keys %$lines],
+        'the same checks as in text';
+    is_deeply {
+        map { ($_ => $by_label{$_}{status}) } keys %by_label
+    },
+        {map { ($_ => lc $lines->{$_}[0]) } keys %$lines},
+        'with the same statuses';
+    is $by_label{"list otherpass\@$DOMAIN sign"}{reason}, 'bad_password',
+        'reason member';
+    is_deeply $by_label{user_certificates}{files},
+        {
+        valid      => ['alice@example.org'],
+        expired    => ['expired@example.org'],
+        expiring   => [],
+        unparsable => ['junk@example.org'],
+        },
+        'user certificate files by kind';
+};
+
+subtest 'a good set-up' => sub {
+    my $config = make_home('good', [qw(secure split)],
+        {'alice@example.org' => $USER_CERTS{'alice@example.org'}});
+    # As root, the doctor runs as the sympa user, as Sympa does.
+    my $as_sympa = ($EUID == 0 and getpwnam 'sympa');
+    my ($status, $out, $err) = doctor({SYMPA_CONFIG => $config});
+    diag $out, $err if $ENV{TEST_VERBOSE};
+    is $status, 0, 'exit status 0' or diag $out, $err;
+    unlike $out, qr/^(?:FAIL|warn) /m,                'no FAIL, no warn';
+    like $out, qr/^ok   config: \Q$config\E loaded/m, 'SYMPA_CONFIG is read';
+    like $out, qr/running as sympa/, 'runs as the sympa user'
+        if $as_sympa;
+    is $err, '', 'nothing on stderr';
+    no_secret('good', $out, $err);
+
+SKIP: {
+        skip 'not root, or no sympa user', 6 unless $as_sympa;
+        my $key = "$tmp/good/list_data/$DOMAIN/secure/private_key";
+        chmod 0600, $key;
+        ($status, $out) = doctor({}, '--config', $config);
+        is $status, 1, 'a key only root can read: exit status 1';
+        like $out,
+            qr/^FAIL list secure\@\Q$DOMAIN\E sign: file_unreadable: /m,
+            'file_unreadable for the sympa user';
+        ($status, $out) = doctor({}, '--config', $config, '--keep-user');
+        is $status, 0, 'fine with --keep-user';
+        chmod 0644, $key;
+
+        # Directories the sympa user cannot enter are not "missing".
+        chmod 0700, "$tmp/good/X509-user-certs",
+            "$tmp/good/list_data/$DOMAIN";
+        ($status, $out) = doctor({}, '--config', $config);
+        is $status, 1, 'unreadable directories: exit status 1';
+        like $out,
+            qr/^FAIL keys: file_unreadable: the lists of \Q$DOMAIN\E in \S+: \S/m,
+            'the list directory';
+        like $out,
+            qr/^FAIL user_certificates: file_unreadable: ssl_cert_dir \S+: \S/m,
+            'ssl_cert_dir';
+        chmod 0755, "$tmp/good/X509-user-certs",
+            "$tmp/good/list_data/$DOMAIN";
+    }
+};
+
+subtest 'trust stores, virtual robots' => sub {
+    my $inter_only = spurt("$tmp/inter-only.pem", slurp($pki->{crt}{inter}));
+    my $config     = make_home(
+        'trust',
+        [],
+        {},
+        conf => {
+            cafile => $inter_only,
+            capath => $pki->{capath},
+        },
+        robots => {'other.example.org' => ['secure']},
+    );
+    my ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
+    diag $out, $err if $ENV{TEST_VERBOSE};
+    is $status, 1, 'exit status 1';
+    like $out,
+        qr/^FAIL trust: untrusted_chain: cafile \Q$inter_only\E: 1 certificate, 0 trust anchors: no self-signed/m,
+        'a cafile without a root';
+    like $out,
+        qr/^ok   trust: capath \Q$pki->{capath}\E: 1 certificate, 1 trust anchor$/m,
+        'a capath with c_rehash links counts each certificate once';
+    like $out,
+        qr/^ok   keys: 1 list, 1 with keys;/m, 'the virtual robot\'s list';
+    like $out,
+        qr/^ok   list secure\@other\.example\.org verify: .*against cafile \S+ and capath /m,
+        'verified against both, with the intermediate from cert.pem';
+    no_secret('trust', $out, $err);
+};
+
+subtest 'cannot start' => sub {
+    my ($status, $out, $err) =
+        doctor({}, '--config', "$tmp/missing.conf", '--keep-user');
+    is $status, 1, 'no sympa.conf: exit status 1';
+    like $out, qr/^FAIL config: config: cannot load \Q$tmp\E\/missing\.conf/m,
+        'says so';
+
+    my $config = "$tmp/good/etc/sympa.conf";
+    ($status, $out, $err) = doctor({SYMPA_SMIME_JAR => "$tmp/none.jar"},
+        '--config', $config, '--keep-user');
+    is $status, 1, 'no jar: exit status 1';
+    like $out,
+        qr/^FAIL sidecar: sidecar_unavailable: .*none\.jar.*hint: check java and jar/m,
+        'sidecar_unavailable with a hint';
+    no_secret('no jar', $out, $err);
+
+    ($status) = doctor({}, '--no-such-option');
+    is $status, 2, 'a wrong option: exit status 2';
+};
+
+done_testing();
