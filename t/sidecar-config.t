@@ -31,15 +31,20 @@ is( $conf->{jar},
     (-f $repo_jar ? $repo_jar : '/usr/share/sympa-smime/sympa-smime.jar'),
     'default jar: the repository build, else the installed path'
 );
-is_deeply([@{$conf}{qw(java java_opts timeout cipher key_transport)}],
+is_deeply(
+    [
+        @{$conf}{
+            qw(java java_opts timeout cipher key_transport crl_path crl_required)
+        }
+    ],
     [   'java', '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
-        60, 'aes-128-cbc', 'rsa-pkcs1'
+        60,     'aes-128-cbc', 'rsa-pkcs1', undef, 0
     ],
     'defaults'
 );
 is_deeply(
     [values %{$conf->{sources}}],
-    [('default') x 6],
+    [('default') x 8],
     'all from defaults'
 );
 like(
@@ -110,6 +115,51 @@ is($conf->{cipher}, 'aes-128-cbc', 'file read again after it changed');
         'unknown cipher passed on for the sidecar to refuse');
     like("@warned", qr/cipher "rc2-40"/, 'and reported');
 }
+
+# Revocation settings.
+{
+    local $ENV{SYMPA_SMIME_CRL_PATH} = "$dir/crls";
+    @warned = ();
+    $conf   = Sympa::SMIME::Sidecar->config;
+    is($conf->{crl_path},          "$dir/crls", 'crl_path from env');
+    is($conf->{sources}{crl_path}, 'env',       'source env');
+    is($conf->{crl_required},      0, 'crl_required: no by default');
+    foreach my $value (qw(yes YES true on 1)) {
+        local $ENV{SYMPA_SMIME_CRL_REQUIRED} = $value;
+        is(Sympa::SMIME::Sidecar->config->{crl_required}, 1, "\"$value\": 1");
+    }
+    foreach my $value (qw(no False off 0)) {
+        local $ENV{SYMPA_SMIME_CRL_REQUIRED} = $value;
+        is(Sympa::SMIME::Sidecar->config->{crl_required}, 0, "\"$value\": 0");
+    }
+    is("@warned", '', 'nothing reported');
+    local $ENV{SYMPA_SMIME_CRL_REQUIRED} = 'maybe';
+    is(Sympa::SMIME::Sidecar->config->{crl_required},
+        1, 'an unreadable crl_required is taken as yes');
+    like(
+        "@warned",
+        qr/crl_required "maybe" \(env\) is neither yes nor no; taken as yes/,
+        'and reported'
+    );
+}
+{
+    local $ENV{SYMPA_SMIME_CRL_REQUIRED} = 'yes';
+    @warned = ();
+    $conf   = Sympa::SMIME::Sidecar->config;
+    is($conf->{crl_path}, undef, 'no crl_path');
+    like(
+        "@warned",
+        qr/crl_required is set but crl_path is not/,
+        'crl_required alone is reported'
+    );
+}
+write_file($file, "crl_path = $dir/file-crls\ncrl_required = no\n");
+utime time - 200, time - 200, $file;
+$conf = Sympa::SMIME::Sidecar->config;
+is($conf->{crl_path},     "$dir/file-crls", 'crl_path from file');
+is($conf->{crl_required}, 0,                'crl_required from file');
+write_file($file, "jar = $dir/dummy.jar\n");
+utime time - 300, time - 300, $file;
 
 # Overrides given to new() win, and java_opts reach the command line.
 my $sidecar = Sympa::SMIME::Sidecar->new(java => fake_java());

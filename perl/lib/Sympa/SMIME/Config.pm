@@ -24,7 +24,8 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 
 # The order matters: it is the order of the documentation and of
 # Sympa::SMIME::Sidecar->config->{sources}.
-my @KEYS = qw(jar java java_opts timeout cipher key_transport);
+my @KEYS =
+    qw(jar java java_opts timeout cipher key_transport crl_path crl_required);
 
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
@@ -39,6 +40,8 @@ my %DEFAULT = (
     timeout       => 60,
     cipher        => 'aes-128-cbc',
     key_transport => 'rsa-pkcs1',
+    crl_path      => undef,
+    crl_required  => 0,
 );
 
 # What the sidecar implements (docs/protocol.md).  A value outside these is
@@ -152,6 +155,25 @@ sub _build {
         );
     }
 
+    # A security switch: a value we cannot read is taken as the safer one.
+    my $required = $conf{crl_required};
+    if ($required =~ /\A\s*(?:1|yes|true|on)\s*\z/i) {
+        $conf{crl_required} = 1;
+    } elsif ($required =~ /\A\s*(?:0|no|false|off)\s*\z/i) {
+        $conf{crl_required} = 0;
+    } else {
+        _warn_once(
+            "crl_required:$required",
+            'sympa-smime: crl_required "%s" (%s) is neither yes nor no; taken as yes',
+            $required,
+            $sources{crl_required}
+        );
+        $conf{crl_required} = 1;
+    }
+    _warn_once('crl_required:alone',
+        'sympa-smime: crl_required is set but crl_path is not; no revocation checking'
+    ) if $conf{crl_required} and not defined $conf{crl_path};
+
     return \%conf;
 }
 
@@ -249,16 +271,18 @@ meaning of each setting.
 =item load ( )
 
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
-C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<config_file> (the
-file that was looked at) and C<sources> (a hashref telling, for each
-setting, C<env>, C<file> or C<default>).
+C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
+when unset), C<crl_required> (0 or 1), C<config_file> (the file that was
+looked at) and C<sources> (a hashref telling, for each setting, C<env>,
+C<file> or C<default>).
 
 The result is cached while neither the environment variables nor the file
 (size and modification time) change, so calling it for every message is
 cheap.
 
 Problems (unknown key, bad line, timeout that is not a positive number,
-unknown cipher) are logged once per process: through
+unknown cipher, C<crl_required> that is neither yes nor no, or set without
+C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.
 
@@ -292,11 +316,14 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   timeout       = 60
   cipher        = aes-128-cbc
   key_transport = rsa-pkcs1
+  crl_path      = /etc/sympa/crls
+  crl_required  = no
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored.  Environment variables C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>,
-C<SYMPA_SMIME_JAVA_OPTS>, C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>
-and C<SYMPA_SMIME_KEY_TRANSPORT> take precedence over the file.
+C<SYMPA_SMIME_JAVA_OPTS>, C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>,
+C<SYMPA_SMIME_KEY_TRANSPORT>, C<SYMPA_SMIME_CRL_PATH> and
+C<SYMPA_SMIME_CRL_REQUIRED> take precedence over the file.
 
 =head1 SEE ALSO
 

@@ -134,6 +134,20 @@ sub _conf {
         grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @names;
 }
 
+# The smime.verify parameters of the crl_path and crl_required settings;
+# none when crl_path is unset.
+sub _revocation {
+    my $config =
+        eval { require Sympa::SMIME::Sidecar; Sympa::SMIME::Sidecar->config }
+        || {};
+    return ()
+        unless defined $config->{crl_path} and length $config->{crl_path};
+    return (
+        crls => $config->{crl_path},
+        ($config->{crl_required} ? (crl_required => \1) : ())
+    );
+}
+
 # Restores into $head every field of $orig_head it lacks, as 6.2.70 does
 # after decrypting, encrypting and signing.
 sub _restore_fields {
@@ -389,7 +403,8 @@ sub smime_sign {
 # Changes: the sidecar's purpose rules (an EC keyAgreement certificate is one
 # for encryption; nonRepudiation alone is enough for signing); a signer
 # certificate without keyUsage no longer makes it die; only cafile and capath
-# are trusted when one of them is set; the log line gives the reason code.
+# are trusted when one of them is set; the log line gives the reason code;
+# with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
 sub check_smime_signature {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -405,6 +420,7 @@ sub check_smime_signature {
         'smime.verify', ['valid'],
         message_b64 => $self->as_string,
         _conf('cafile', 'capath'),
+        _revocation(),
     );
     unless ($result and $result->{valid}) {
         $error //= sprintf '%s: %s', $result->{reason} // 'internal',
@@ -605,9 +621,10 @@ These replace the functions of the same name.
 
 =item Sympa::Message::check_smime_signature ( )
 
-Verifies the signature with C<smime.verify> against C<cafile> and C<capath>,
-then stores the signer's certificate in C<ssl_cert_dir>.  Returns 0, 1 or
-undef.
+Verifies the signature with C<smime.verify> against C<cafile> and C<capath>
+(and, when the sympa-smime setting C<crl_path> is set, the CRLs there, see
+F<docs/configuration.md>), then stores the signer's certificate in
+C<ssl_cert_dir>.  Returns 0, 1 or undef.
 
 =item Sympa::Message::smime_decrypt ( )
 

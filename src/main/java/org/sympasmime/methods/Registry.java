@@ -1,5 +1,6 @@
 package org.sympasmime.methods;
 
+import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.MethodTable;
@@ -22,7 +23,7 @@ public final class Registry {
         .add("smime.decrypt", new DecryptMethod(keys)::handle)
         .add("smime.encrypt", new EncryptMethod(keys)::handle)
         .add("smime.sign", new SignMethod(keys)::handle)
-        .add("smime.verify", new VerifyMethod(new TrustStores())::handle)
+        .add("smime.verify", new VerifyMethod(new TrustStores(), new Crls())::handle)
         .add("x509.parse", new X509ParseMethod()::handle)
         .build();
   }

@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
 import java.security.cert.X509Certificate;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.Pem;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.RpcException;
@@ -17,19 +21,38 @@ import org.sympasmime.smime.Verify;
 /** {@code smime.verify}: JSON to {@link Verify.Request}, {@link Verify.Result} to JSON. */
 final class VerifyMethod {
   private final Verify verifier;
+  private final PrintStream log;
 
-  VerifyMethod(TrustStores trustStores) {
-    this.verifier = new Verify(trustStores);
+  VerifyMethod(TrustStores trustStores, Crls crls) {
+    // stderr is the sidecar's log; one line per warning, as the server writes its own.
+    this(trustStores, crls, System.err);
+  }
+
+  VerifyMethod(TrustStores trustStores, Crls crls, PrintStream log) {
+    this.verifier = new Verify(trustStores, crls);
+    this.log = log;
   }
 
   JsonNode handle(JsonNode params) throws RpcException, SmimeException {
     Params p = new Params(params);
+    Optional<Path> crls = p.optionalPath("crls");
+    boolean crlRequired = p.optionalBoolean("crl_required", false);
+    if (crlRequired && crls.isEmpty()) {
+      throw RpcException.invalidParams("crl_required needs crls");
+    }
     Verify.Request request = new Verify.Request(
         p.requireBytes("message_b64"),
         p.optionalPath("cafile"),
         p.optionalPath("capath"),
-        p.optionalLong("at_time").map(Instant::ofEpochSecond));
-    return toJson(verifier.verify(request));
+        p.optionalLong("at_time").map(Instant::ofEpochSecond),
+        crls,
+        crlRequired);
+    Verify.Result result = verifier.verify(request);
+    for (String warning : result.warnings()) {
+      log.println("sympa-smime: warning method=smime.verify: "
+          + warning.replaceAll("[\\r\\n]+", " "));
+    }
+    return toJson(result);
   }
 
   static ObjectNode toJson(Verify.Result r) {

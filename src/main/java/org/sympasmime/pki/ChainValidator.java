@@ -16,7 +16,7 @@ import org.sympasmime.Reason;
 
 /**
  * Certificate path checks for an S/MIME signer, following OpenSSL's {@code smime_sign}
- * verification without partial chains, CRLs or OCSP:
+ * verification without partial chains or OCSP:
  *
  * <ol>
  *   <li>a path is built from the signer through the message's certificates and the store's to a
@@ -27,7 +27,10 @@ import org.sympasmime.Reason;
  *       keyUsage, when present, digitalSignature or nonRepudiation; CAs' extendedKeyUsage must
  *       allow emailProtection too ({@code wrong_usage});
  *   <li>every certificate of the path must be valid at the validation time, checked from the
- *       anchor down as OpenSSL does ({@code expired}, {@code not_yet_valid}).
+ *       anchor down as OpenSSL does ({@code expired}, {@code not_yet_valid});
+ *   <li>with a revocation policy, every certificate but the anchor must not be listed in a
+ *       current CRL of its issuer ({@code revoked}, {@code revocation_unknown}: see
+ *       {@link Revocation}).
  * </ol>
  *
  * When several paths exist, one that passes wins; otherwise the first trusted path's failure
@@ -44,13 +47,21 @@ public final class ChainValidator {
 
   private ChainValidator() {}
 
-  /**
-   * @param untrusted certificates that may serve as intermediates (those of the message)
-   */
+  /** Without revocation checking. */
   public static Optional<Failure> validate(X509Certificate leaf, List<X509Certificate> untrusted,
       TrustStore store, Date at) {
+    return validate(leaf, untrusted, store, at, Optional.empty(), new ArrayList<>());
+  }
+
+  /**
+   * @param untrusted certificates that may serve as intermediates (those of the message)
+   * @param revocation CRLs to check the path against; none when empty
+   * @param warnings receives the warnings of the path that validates (a stale CRL)
+   */
+  public static Optional<Failure> validate(X509Certificate leaf, List<X509Certificate> untrusted,
+      TrustStore store, Date at, Optional<Revocation.Policy> revocation, List<String> warnings) {
     try {
-      return validatePaths(leaf, untrusted, store, at);
+      return validatePaths(leaf, untrusted, store, at, revocation, warnings);
     } catch (RuntimeException e) {
       // Extensions are decoded lazily; a malformed one throws. OpenSSL refuses such a
       // certificate ("invalid or inconsistent certificate extension"), and so do we.
@@ -61,7 +72,8 @@ public final class ChainValidator {
   }
 
   private static Optional<Failure> validatePaths(X509Certificate leaf,
-      List<X509Certificate> untrusted, TrustStore store, Date at) {
+      List<X509Certificate> untrusted, TrustStore store, Date at,
+      Optional<Revocation.Policy> revocation, List<String> warnings) {
     List<List<X509Certificate>> paths = new ArrayList<>();
     List<X509Certificate> path = new ArrayList<>();
     path.add(leaf);
@@ -73,8 +85,13 @@ public final class ChainValidator {
     }
     Optional<Failure> first = Optional.empty();
     for (List<X509Certificate> p : paths) {
+      List<String> pathWarnings = new ArrayList<>();
       Optional<Failure> f = check(p, at);
+      if (f.isEmpty() && revocation.isPresent()) {
+        f = Revocation.check(p, at, revocation.get(), pathWarnings);
+      }
       if (f.isEmpty()) {
+        warnings.addAll(pathWarnings);
         return f;
       }
       if (first.isEmpty()) {

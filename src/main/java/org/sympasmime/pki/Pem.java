@@ -7,13 +7,17 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
 import java.security.cert.CertificateEncodingException;
+import java.security.cert.CRLException;
 import java.security.cert.CertificateException;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMException;
@@ -64,6 +68,37 @@ public final class Pem {
       } catch (IOException | RuntimeException e) {
         throw new SmimeException(Reason.BAD_CERTIFICATE, "not a PEM or DER certificate");
       }
+    }
+    return out;
+  }
+
+  /**
+   * Every CRL in {@code bytes}, in file order: PEM {@code X509 CRL} blocks (other blocks are
+   * skipped), or, without any PEM block, one DER CRL. Bytes that are neither give an empty list;
+   * a CRL block that does not decode is {@code malformed_input}.
+   */
+  public static List<X509CRL> crls(byte[] bytes) throws SmimeException {
+    List<X509CRL> out = new ArrayList<>();
+    boolean sawPem = false;
+    try (PEMParser parser = parser(bytes)) {
+      Object o;
+      while ((o = readObject(parser)) != null) {
+        sawPem = true;
+        if (o instanceof X509CRLHolder holder) {
+          out.add(convert(holder));
+        }
+      }
+    } catch (IOException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "corrupt PEM block");
+    }
+    if (!sawPem && bytes.length > 0 && bytes[0] == 0x30) {
+      X509CRLHolder holder;
+      try {
+        holder = new X509CRLHolder(bytes);
+      } catch (IOException | RuntimeException e) {
+        return out; // DER, but not a CRL: a certificate, a key...
+      }
+      out.add(convert(holder));
     }
     return out;
   }
@@ -162,6 +197,18 @@ public final class Pem {
       return parser.readObject();
     } catch (RuntimeException e) {
       throw new IOException("corrupt PEM block", e);
+    }
+  }
+
+  private static X509CRL convert(X509CRLHolder holder) throws SmimeException {
+    try {
+      X509CRL crl = new JcaX509CRLConverter().setProvider(BcProvider.get()).getCRL(holder);
+      // Entries and extensions decode lazily and throw unchecked: decode them here, once.
+      crl.getRevokedCertificates();
+      crl.getCriticalExtensionOIDs();
+      return crl;
+    } catch (CRLException | RuntimeException e) {
+      throw new SmimeException(Reason.MALFORMED_INPUT, "cannot decode CRL");
     }
   }
 

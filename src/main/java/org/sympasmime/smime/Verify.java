@@ -36,7 +36,9 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
+import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.OpenSslNames;
+import org.sympasmime.pki.Revocation;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
 
@@ -48,8 +50,9 @@ import org.sympasmime.pki.TrustStores;
  * signer certificate found ({@code no_signer_cert}), algorithm accepted
  * ({@code unsupported_algorithm}: MD5 and weaker), content digest and signature
  * ({@code bad_signature}) for every signer; then for every signer its path
- * ({@code untrusted_chain}), usage ({@code wrong_usage}) and dates ({@code expired},
- * {@code not_yet_valid}). A cryptographic failure therefore always wins over a trust failure,
+ * ({@code untrusted_chain}), usage ({@code wrong_usage}), dates ({@code expired},
+ * {@code not_yet_valid}) and, when CRLs are given, revocation ({@code revoked},
+ * {@code revocation_unknown}). A cryptographic failure therefore always wins over a trust failure,
  * so that "the signature is intact but I cannot vouch for the signer" is recognizable.
  */
 public final class Verify {
@@ -60,14 +63,27 @@ public final class Verify {
    * @param cafile PEM bundle of trust anchors; with {@code capath} absent too, the system store
    * @param capath directory of certificates
    * @param atTime validation time; now when absent
+   * @param crls a CRL file or a directory of them; no revocation checking when absent
+   * @param crlRequired with {@code crls}: a certificate without a current CRL of its issuer
+   *     fails ({@code revocation_unknown}) instead of being accepted
    */
   public record Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
-      Optional<Instant> atTime) {
+      Optional<Instant> atTime, Optional<Path> crls, boolean crlRequired) {
     public Request {
       Objects.requireNonNull(message);
       Objects.requireNonNull(cafile);
       Objects.requireNonNull(capath);
       Objects.requireNonNull(atTime);
+      Objects.requireNonNull(crls);
+      if (crlRequired && crls.isEmpty()) {
+        throw new IllegalArgumentException("crlRequired without crls");
+      }
+    }
+
+    /** Without revocation checking. */
+    public Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
+        Optional<Instant> atTime) {
+      this(message, cafile, capath, atTime, Optional.empty(), false);
     }
   }
 
@@ -82,14 +98,16 @@ public final class Verify {
    * @param signers signer certificates, in SignerInfo order (those found)
    * @param certificates every certificate the message carries, in its order
    * @param content the signed entity; empty when not signed
+   * @param warnings lines for the admin's log (a CRL that has expired)
    */
   public record Result(boolean signed, boolean valid, Optional<Reason> failure,
       String detail, Optional<String> format, List<X509Certificate> signers,
-      List<X509Certificate> certificates, Optional<byte[]> content) {
+      List<X509Certificate> certificates, Optional<byte[]> content, List<String> warnings) {
 
     public Result {
       signers = List.copyOf(signers);
       certificates = List.copyOf(certificates);
+      warnings = List.copyOf(warnings);
       if (valid == failure.isPresent()) {
         throw new IllegalArgumentException("valid iff no failure");
       }
@@ -97,7 +115,7 @@ public final class Verify {
 
     static Result notSmime(String why) {
       return new Result(false, false, Optional.of(Reason.NOT_SMIME), why, Optional.empty(),
-          List.of(), List.of(), Optional.empty());
+          List.of(), List.of(), Optional.empty(), List.of());
     }
   }
 
@@ -117,9 +135,15 @@ public final class Verify {
   static final int MAX_CERTIFICATES = 64;
 
   private final TrustStores trustStores;
+  private final Crls crls;
 
   public Verify(TrustStores trustStores) {
+    this(trustStores, new Crls());
+  }
+
+  public Verify(TrustStores trustStores, Crls crls) {
     this.trustStores = Objects.requireNonNull(trustStores);
+    this.crls = Objects.requireNonNull(crls);
   }
 
   public Result verify(Request request) throws SmimeException {
@@ -211,11 +235,17 @@ public final class Verify {
       }
       failure = signature(si, cert.get(), carried, store);
     }
+    List<String> warnings = new ArrayList<>();
     if (failure.isEmpty()) {
       Date at = Date.from(request.atTime().orElseGet(Instant::now));
+      Optional<Revocation.Policy> revocation = Optional.empty();
+      if (request.crls().isPresent()) {
+        revocation = Optional.of(new Revocation.Policy(crls.load(request.crls().get()),
+            request.crlRequired()));
+      }
       for (X509Certificate signer : signers) {
-        Optional<ChainValidator.Failure> f =
-            ChainValidator.validate(signer, carried, store, at);
+        Optional<ChainValidator.Failure> f = ChainValidator.validate(signer, carried, store, at,
+            revocation, warnings);
         if (f.isPresent()) {
           failure = Optional.of(new Failure(f.get().reason(), f.get().detail()));
           break;
@@ -224,7 +254,8 @@ public final class Verify {
     }
     String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers));
     return new Result(true, failure.isEmpty(), failure.map(Failure::reason), detail,
-        Optional.of(format), signers, carried, Optional.of(content));
+        Optional.of(format), signers, carried, Optional.of(content),
+        failure.isEmpty() ? warnings : List.of());
   }
 
   private record Failure(Reason reason, String detail) {}

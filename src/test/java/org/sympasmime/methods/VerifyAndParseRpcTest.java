@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -20,10 +21,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
+import org.sympasmime.testutil.Openssl;
 
 /** smime.verify and x509.parse through the real JSON-RPC server and the Registry. */
 class VerifyAndParseRpcTest {
@@ -113,6 +119,51 @@ class VerifyAndParseRpcTest {
     assertEquals("trust_store_unreadable", a.get(4).get("error").get("data").get("reason").asText());
     assertEquals(1000, a.get(5).get("error").get("code").asInt());
     assertEquals("malformed_input", a.get(5).get("error").get("data").get("reason").asText());
+  }
+
+  @Test
+  void verifyWithCrls(@TempDir Path tmp) throws Exception {
+    // An empty CRL of the test root whose nextUpdate has passed: accepted, with a warning.
+    Path expired = tmp.resolve("expired.crl");
+    Openssl.run(path("."), "ca", "-config", "ca.cnf", "-gencrl", "-crl_lastupdate",
+        "20200101000000Z", "-crl_nextupdate", "20200201000000Z", "-out", expired.toString())
+        .check();
+    String crls = expired.toString();
+    ObjectNode stale = verifyRequest(1, p -> p.put("crls", crls));
+    ObjectNode required = verifyRequest(2, p -> p.put("crls", crls).put("crl_required", true));
+    ObjectNode requiredAlone = verifyRequest(3, p -> p.put("crl_required", true));
+    ObjectNode empty = verifyRequest(4, p -> p.put("crls", ""));
+    ObjectNode missing = verifyRequest(5, p -> p.put("crls", "/nonexistent/crls"));
+    ObjectNode notBoolean = verifyRequest(6, p -> p.put("crls", crls).put("crl_required", "yes"));
+
+    Map<Integer, JsonNode> a =
+        call(List.of(stale, required, requiredAlone, empty, missing, notBoolean));
+    assertEquals("ok", a.get(1).at("/result/reason").asText(), a.get(1).toString());
+    // The warning goes to the sidecar's log (stderr), one line.
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    new VerifyMethod(new TrustStores(), new Crls(), new PrintStream(err, true,
+        StandardCharsets.UTF_8)).handle(stale.get("params"));
+    assertEquals(List.of("sympa-smime: warning method=smime.verify: the CRL of C=FR, O=Test Org,"
+        + " CN=Test CA, emailAddress=ca@example.org expired 2020-02-01T00:00:00Z; revocation of"
+        + " C=FR, O=Test Org, CN=Alice User, emailAddress=Alice@Example.org not checked"),
+        err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("warning")).toList());
+    assertEquals("revocation_unknown", a.get(2).at("/result/reason").asText());
+    assertTrue(!a.get(2).at("/result/valid").asBoolean());
+    assertEquals(-32602, a.get(3).at("/error/code").asInt());
+    assertEquals("ok", a.get(4).at("/result/reason").asText(), "empty crls: no checking");
+    assertEquals(1004, a.get(5).at("/error/code").asInt());
+    assertEquals("file_unreadable", a.get(5).at("/error/data/reason").asText());
+    assertEquals(-32602, a.get(6).at("/error/code").asInt());
+  }
+
+  /** smime.verify of alice.eml against the test root, with more params. */
+  private static ObjectNode verifyRequest(int id, Consumer<ObjectNode> params) {
+    ObjectNode r = request(id, "smime.verify");
+    ObjectNode p = ((ObjectNode) r.get("params"))
+        .put("message_b64", Base64.getEncoder().encodeToString(bytes("alice.eml")))
+        .put("cafile", path("root.crt").toString());
+    params.accept(p);
+    return r;
   }
 
   @Test

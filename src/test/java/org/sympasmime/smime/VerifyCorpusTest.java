@@ -106,6 +106,52 @@ class VerifyCorpusTest {
     }
   }
 
+  /**
+   * The same rows with {@code validator.revoked.crl} (issued 2006-09-01 10:00Z, no nextUpdate,
+   * revoking serial 0x11): BC11 is now revoked, every other row keeps its result. The rows
+   * checked before the CRL was issued have no current CRL, which is accepted by default.
+   */
+  @ParameterizedTest(name = "{0} {1} with the CRL -> {3}")
+  @CsvSource({
+    "BC1, validator.validMail.eml, 1157362574, ok",
+    "BC2, validator.validMail.eml, 0, expired",
+    "BC4, validator.expired.eml, 1157101715, expired",
+    "BC5, validator.notYetValid.eml, 1156777441, not_yet_valid",
+    "BC6, validator.keyUsage.eml, 1156769558, wrong_usage",
+    "BC7, validator.extKeyUsage.eml, 1156777297, wrong_usage",
+    "BC8, validator.noEmail.eml, 1156777376, ok",
+    "BC9, validator.shortKey.eml, 1156777526, ok",
+    "BC10, validator.longValidity.eml, 1157112083, ok",
+    "BC11, validator.revoked.eml, 1157107745, revoked",
+  })
+  void validatorMessagesWithTheCrl(String id, String message, long at, String expected)
+      throws Exception {
+    Verify.Result r = verifyWithCrl(message, at, false);
+    assertEquals(expected, reason(r), id + ": " + r.detail());
+    assertEquals(List.of(), r.warnings(), id);
+  }
+
+  @Test
+  void validatorRevokedDetailAndRequiredCrl() throws Exception {
+    Verify.Result revoked = verifyWithCrl("validator.revoked.eml", 1157107745, false);
+    assertEquals("C=CH, emailAddress=arminha@student.ethz.ch, CN=SignadMailValidatorTest Revoked"
+        + " (serial 11) was revoked 2006-09-01T09:30:00Z (keyCompromise) by the CRL of C=CH,"
+        + " CN=SignedMailValidatorTest Root of 2006-09-01T10:00:00Z", revoked.detail());
+    // Without the CRL, BC11 verifies (the validatorMessages row above).
+    assertEquals("ok", reason(verifyWithCrl("validator.validMail.eml", 1157362574, true)));
+    assertEquals("ok", reason(verifyWithCrl("validator.longValidity.eml", 1157112083, true)));
+    Verify.Result early = verifyWithCrl("validator.shortKey.eml", 1156777526, true);
+    assertEquals("revocation_unknown", reason(early), early.detail());
+  }
+
+  static Verify.Result verifyWithCrl(String message, long at, boolean required)
+      throws SmimeException {
+    return VERIFIER.verify(new Verify.Request(read("bouncycastle-mail/" + message),
+        Optional.of(file("bouncycastle-mail/validator.root.crt")), Optional.empty(),
+        at == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(at)),
+        Optional.of(file("bouncycastle-mail/validator.revoked.crl")), required));
+  }
+
   /** The manifest's {@code -noverify} rows: the signature holds, the chain does not. */
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
