@@ -2,36 +2,24 @@ package org.sympasmime.pki;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.cert.X509CRL;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 
 /**
  * Loads and caches the CRLs given as {@code crls}: one file (PEM, possibly several CRLs, or
- * DER), or a directory whose every regular file is read. Cached as {@link TrustStores} caches
- * stores: a file by path, modification time and size, a directory by the names, times and sizes
- * of all its files, so a refreshed CRL is seen on the next call. Thread-safe.
+ * DER), or a directory whose every regular file is read. Cached by {@link DiskSnapshots}, so a
+ * refreshed CRL is seen on the next call. Thread-safe.
  */
 public final class Crls {
-  private static final int MAX_ENTRIES = 64;
   private static final byte[] CRL_MARKER =
       "-----BEGIN X509 CRL-----".getBytes(StandardCharsets.US_ASCII);
 
-  private final Map<Object, CrlSet> cache = new ConcurrentHashMap<>();
-
-  private record FileKey(Path path, long mtime, long size) {}
-
-  private record DirKey(Path path, Map<String, List<Long>> listing) {}
+  private final DiskSnapshots<CrlSet> sets = new DiskSnapshots<>(64);
 
   /**
    * The CRLs at {@code path}. A missing or unreadable path, a file without any CRL, or a CRL that
@@ -39,64 +27,22 @@ public final class Crls {
    * done. In a directory, files holding no CRL (certificates, a README) are skipped.
    */
   public CrlSet load(Path path) throws SmimeException {
-    BasicFileAttributes a;
+    DiskSnapshots.Snapshot snapshot;
     try {
-      a = Files.readAttributes(path, BasicFileAttributes.class);
-    } catch (NoSuchFileException e) {
-      throw unreadable(path, "no such file or directory");
+      snapshot = DiskSnapshots.snapshot(path);
     } catch (IOException e) {
-      throw unreadable(path, e.getClass().getSimpleName());
+      throw unreadable(path, DiskSnapshots.why(e));
     }
-    if (a.isDirectory()) {
-      return directory(path);
-    }
-    if (!a.isRegularFile()) {
-      throw unreadable(path, "not a file or directory");
-    }
-    FileKey key = new FileKey(path.toAbsolutePath().normalize(),
-        a.lastModifiedTime().toMillis(), a.size());
-    CrlSet cached = cache.get(key);
-    if (cached != null) {
-      return cached;
-    }
-    List<X509CRL> crls = read(path, path);
-    if (crls.isEmpty()) {
-      throw unreadable(path, "no CRL in it");
-    }
-    return put(key, new CrlSet(crls));
-  }
-
-  private CrlSet directory(Path dir) throws SmimeException {
-    Map<String, List<Long>> listing = new TreeMap<>();
-    List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-      for (Path p : stream) {
-        BasicFileAttributes a;
-        try {
-          a = Files.readAttributes(p, BasicFileAttributes.class); // follows hash links
-        } catch (IOException e) {
-          continue; // a dangling link holds no CRL
-        }
-        if (a.isRegularFile()) {
-          listing.put(p.getFileName().toString(),
-              List.of(a.lastModifiedTime().toMillis(), a.size()));
-          files.add(p);
-        }
+    return sets.get(snapshot, s -> {
+      List<X509CRL> crls = new ArrayList<>();
+      for (Path p : s.files()) {
+        crls.addAll(read(p, path));
       }
-    } catch (IOException e) {
-      throw unreadable(dir, e.getClass().getSimpleName());
-    }
-    DirKey key = new DirKey(dir.toAbsolutePath().normalize(), listing);
-    CrlSet cached = cache.get(key);
-    if (cached != null) {
-      return cached;
-    }
-    List<X509CRL> crls = new ArrayList<>();
-    files.sort(null);
-    for (Path p : files) {
-      crls.addAll(read(p, dir));
-    }
-    return put(key, new CrlSet(crls));
+      if (crls.isEmpty() && !s.directory()) {
+        throw unreadable(path, "no CRL in it");
+      }
+      return new CrlSet(crls);
+    });
   }
 
   /**
@@ -133,14 +79,6 @@ public final class Crls {
       return true;
     }
     return false;
-  }
-
-  private CrlSet put(Object key, CrlSet crls) {
-    if (cache.size() >= MAX_ENTRIES) {
-      cache.clear();
-    }
-    cache.put(key, crls);
-    return crls;
   }
 
   private static SmimeException unreadable(Path path, String why) {
