@@ -8,7 +8,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DERBitString;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
@@ -234,7 +233,7 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.WRONG_USAGE, "the keyUsage of " + name
           + " allows neither digitalSignature nor nonRepudiation"));
     }
-    Optional<byte[]> ns = extension(leaf, "2.16.840.1.113730.1.1")
+    Optional<byte[]> ns = Extensions.decode(leaf.getExtensionValue("2.16.840.1.113730.1.1"))
         .map(v -> DERBitString.getInstance(v).getBytes());
     if (ns.isPresent()) {
       int bits = ns.get().length > 0 ? ns.get()[0] & 0xff : 0;
@@ -258,26 +257,13 @@ public final class ChainValidator {
   }
 
   private static Optional<byte[]> subjectKeyId(X509Certificate c) {
-    return extension(c, Extension.subjectKeyIdentifier.getId())
+    return Extensions.decode(c.getExtensionValue(Extension.subjectKeyIdentifier.getId()))
         .map(v -> ASN1OctetString.getInstance(v).getOctets());
   }
 
   private static Optional<byte[]> authorityKeyId(X509Certificate c) {
-    return extension(c, Extension.authorityKeyIdentifier.getId())
+    return Extensions.decode(c.getExtensionValue(Extension.authorityKeyIdentifier.getId()))
         .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifier())
         .filter(id -> id != null);
-  }
-
-  private static Optional<ASN1Primitive> extension(X509Certificate c, String oid) {
-    byte[] raw = c.getExtensionValue(oid);
-    if (raw == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(ASN1Primitive.fromByteArray(
-          ASN1OctetString.getInstance(raw).getOctets()));
-    } catch (Exception e) {
-      return Optional.empty();
-    }
   }
 }

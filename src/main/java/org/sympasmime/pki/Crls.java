@@ -8,6 +8,7 @@ import java.security.cert.X509CRL;
 import java.util.ArrayList;
 import java.util.List;
 import org.sympasmime.Reason;
+import org.sympasmime.mime.Bytes;
 import org.sympasmime.SmimeException;
 
 /**
@@ -61,24 +62,11 @@ public final class Crls {
     try {
       return Pem.crls(bytes);
     } catch (SmimeException e) {
-      if (!file.equals(setting) && !contains(bytes, CRL_MARKER)) {
+      if (!file.equals(setting) && !Bytes.contains(bytes, CRL_MARKER)) {
         return List.of();
       }
       throw unreadable(setting, file.getFileName() + ": " + e.getMessage());
     }
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   private static SmimeException unreadable(Path path, String why) {

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
 import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
@@ -179,7 +177,7 @@ public final class Revocation {
   /** Empty when absent or when it does not decode; {@link #complete} tells the two apart. */
   private static Optional<IssuingDistributionPoint> idp(X509CRL crl) {
     try {
-      return extension(crl.getExtensionValue(Extension.issuingDistributionPoint.getId()))
+      return Extensions.decode(crl.getExtensionValue(Extension.issuingDistributionPoint.getId()))
           .map(IssuingDistributionPoint::getInstance);
     } catch (RuntimeException e) {
       return Optional.empty();
@@ -189,23 +187,11 @@ public final class Revocation {
   /** A certificate whose distribution points do not decode matches no partition. */
   private static List<DistributionPoint> distributionPoints(X509Certificate cert) {
     try {
-      return extension(cert.getExtensionValue(Extension.cRLDistributionPoints.getId()))
+      return Extensions.decode(cert.getExtensionValue(Extension.cRLDistributionPoints.getId()))
           .map(v -> List.of(CRLDistPoint.getInstance(v).getDistributionPoints()))
           .orElse(List.of());
     } catch (RuntimeException e) {
       return List.of();
-    }
-  }
-
-  private static Optional<ASN1Primitive> extension(byte[] raw) {
-    if (raw == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(ASN1Primitive.fromByteArray(
-          ASN1OctetString.getInstance(raw).getOctets()));
-    } catch (Exception e) {
-      return Optional.empty();
     }
   }
 

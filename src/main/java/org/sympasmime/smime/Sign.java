@@ -50,6 +50,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.mime.Bytes;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.BcProvider;
@@ -222,23 +223,10 @@ public final class Sign {
       byte[] random = new byte[16];
       RANDOM.nextBytes(random);
       String boundary = "----" + HexFormat.of().withUpperCase().formatHex(random);
-      if (!contains(content, boundary.getBytes(StandardCharsets.US_ASCII))) {
+      if (!Bytes.contains(content, boundary.getBytes(StandardCharsets.US_ASCII))) {
         return boundary;
       }
     }
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   private static void ascii(ByteArrayOutputStream out, String s) {
