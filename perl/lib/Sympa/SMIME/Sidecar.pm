@@ -745,11 +745,12 @@ sub _is_positive {
 sub encode_bytes {
     my $bytes = shift;
     Carp::croak('encode_bytes: undefined value') unless defined $bytes;
-    if (utf8::is_utf8($bytes)) {
-        # A decoded (character) string: send its UTF-8 form, as Sympa would
-        # have written it to a file or a socket.  $bytes is our own copy.
-        utf8::encode($bytes);
-    }
+    # A string with the UTF8 flag on goes as print() would write it to
+    # Sympa's spool or to sendmail: as bytes when every character is one
+    # (a byte string upgraded by a concatenation with a character string,
+    # whose 8-bit bytes must not be encoded twice), else in UTF-8.  $bytes
+    # is our own copy.
+    utf8::downgrade($bytes, 1) or utf8::encode($bytes);
     return MIME::Base64::encode_base64($bytes, '');
 }
 
@@ -973,9 +974,11 @@ names, when the module is loaded, tries that one first.
 
 =item encode_bytes ( $bytes )
 
-Base64 of the bytes, without line breaks.  A character string (with the
-UTF8 flag, as Sympa sometimes hands over decoded text) is first encoded to
-UTF-8, on a copy.  Croaks on C<undef>.
+Base64 of the bytes, without line breaks.  A string with the UTF8 flag on
+is taken as C<print> would write it: its characters as bytes when they are
+all below 256 (an upgraded byte string: 8-bit bytes are never encoded
+twice), else its UTF-8 form.  The caller's string is left as it is.  Croaks
+on C<undef>.
 
 =item decode_bytes ( $base64 )
 
