@@ -516,7 +516,11 @@ sub parse_cert {
         pem => $pem
     );
     unless ($cert) {
-        $log->syslog('debug', 'Unable to parse certificate: %s', $error);
+        # Text that is no certificate is an answer (6.2.70 said nothing);
+        # a sidecar that cannot answer is a failure the listmaster must see,
+        # as it also refuses TLS client certificates in wwsympa.
+        $log->syslog(($error =~ /\Abad_certificate:/ ? 'debug' : 'err'),
+            'Unable to parse certificate: %s', $error);
         return undef;
     }
 
