@@ -622,7 +622,12 @@ sub _drain_stderr {
     while ($read->count) {
         my $left = $deadline - _now();
         $left = 0 if $left < 0;
+        local $! = 0;
         my @ready = $read->can_read($left);
+        # A signal (the SIGCHLD of this very sidecar, a timer of the host)
+        # interrupts select(): wait again for the time left, or its last
+        # words are lost.
+        next if not @ready and $!{EINTR} and $left > 0;
         last unless @ready;
         foreach my $fh (@ready) {
             my $is_out = ($fh == $proc->{out});
