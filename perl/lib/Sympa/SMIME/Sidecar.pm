@@ -513,7 +513,14 @@ sub _exchange {
                     # about a sidecar that stopped answering.
                     $deadline = _now() + $limit;
                 } else {
-                    _log('info', 'sidecar: dropped an answer to id %s', $id);
+                    # Every id is sent once, to a sidecar started for this
+                    # client: an answer to another one means the sidecar
+                    # mixes its answers up, so none can be trusted (and the
+                    # one awaited would only come with the timeout).
+                    return ('garbage',
+                        ref $id
+                        ? 'it answered with an id that is neither a string nor a number'
+                        : "it answered id $id, which was not asked");
                 }
             }
             $proc->{out_scan} = length $proc->{out_buf};
@@ -886,8 +893,8 @@ of F<docs/protocol.md>, the client itself gives these:
 =item C<sidecar_unavailable> (code 0)
 
 Java or the jar is missing, the sidecar cannot be started, or it died (or
-wrote something that is not JSON-RPC) twice in a row while handling the
-call.  The message names the path or tells how the sidecar ended, with its
+wrote something that is not JSON-RPC, or an answer to a request it was not
+sent; it is then killed) twice in a row while handling the call.  The message names the path or tells how the sidecar ended, with its
 last stderr lines.
 
 =item C<timeout> (code 0)
