@@ -311,6 +311,12 @@ sub _start {
     my $self = shift;
 
     my $conf = $self->config;
+    if (defined $conf->{error}) {
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => $conf->{error},
+        );
+    }
     my $java = _find_java($conf->{java});
     unless (defined $java) {
         return Sympa::SMIME::Sidecar::Error->new(
@@ -892,7 +898,8 @@ of F<docs/protocol.md>, the client itself gives these:
 
 =item C<sidecar_unavailable> (code 0)
 
-Java or the jar is missing, the sidecar cannot be started, or it died (or
+Java or the jar is missing, the configuration file can be changed by others
+than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
 sent; it is then killed) twice in a row while handling the call.  The message names the path or tells how the sidecar ended, with its
 last stderr lines.
@@ -958,7 +965,8 @@ time out as long as answers keep coming.
 Class or instance method.  The settings, as L<Sympa::SMIME::Config/load>
 returns them (plus the overrides given to L</new> when called on an object):
 C<jar>, C<java>, C<java_opts>, C<timeout>, C<cipher>, C<key_transport>,
-C<config_file>, C<sources>.
+C<crl_path>, C<crl_required>, C<config_file>, C<sources>, and C<error> when
+the configuration file cannot be trusted (no sidecar is then started).
 
 =item pid ( )
 
