@@ -344,6 +344,12 @@ The first existing of F<target/sympa-smime.jar> in the repository this
 module lives in, and F</usr/share/sympa-smime/sympa-smime.jar>; the latter
 when none exists.
 
+=item repo_jar ( )
+
+F<target/sympa-smime.jar> four directories above this module (the root of
+a source tree), whether it exists or not; undef when the module's path
+cannot be resolved.
+
 =item keys_in_order ( ), env_name ( $key )
 
 The setting names, and the environment variable of one of them.

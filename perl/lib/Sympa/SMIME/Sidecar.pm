@@ -1014,6 +1014,12 @@ code, see above and F<docs/protocol.md>), C<message> (one line, never key
 material nor passwords), C<code> (the JSON-RPC code, 0 for errors of the
 client itself), C<data> (the error's C<data> hashref, if any), C<method>.
 
+C<new(reason =E<gt> ..., message =E<gt> ..., code =E<gt> ..., data =E<gt> ...,
+method =E<gt> ...)> makes one (reason C<internal> by default),
+C<from_rpc(\%error, $method)> one from a JSON-RPC C<error> member (see
+L</Failures> for the reason of a standard error), and C<throw(...)> dies
+with a new one.
+
 =head1 CONFIGURATION
 
 See L<Sympa::SMIME::Config> and F<docs/configuration.md>: environment
