@@ -135,7 +135,8 @@ unlike $out, qr/^(create|change) /m, 'enable again: nothing to do';
 is_deeply tree(), $after, 'enable again: nothing changed';
 
 # A running sidecar has the jar open.
-open my $running, '<', "$root/usr/share/sympa-smime/sympa-smime.jar" or die $!;
+open my $running, '<', "$root/usr/share/sympa-smime/sympa-smime.jar"
+    or die $!;
 my $inode = (stat $running)[1];
 spurt($jar, "a new jar\n");
 ($rc, $out) = run(@enable);
@@ -149,15 +150,16 @@ is do { local $/; <$running> }, "not really a jar\n",
 isnt((stat "$root/usr/share/sympa-smime/sympa-smime.jar")[1],
     $inode, 'a new jar: a new file');
 close $running;
-ok !(grep {/sympa-smime-new/} keys %{tree()}), 'no temporary file left';
+ok !(grep { /sympa-smime-new/ } keys %{tree()}), 'no temporary file left';
 
 # A wrong mode is put right.
 chmod 0600, "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm";
 chmod 0644, $doctor;
 ($rc, $out) = run(@enable);
 is_deeply [sort $out =~ /^change \Q$root\E(\/.*)$/mg],
-    [   '/usr/share/sympa-smime/bin/sympa-smime-doctor',
-        '/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm'
+    [
+    '/usr/share/sympa-smime/bin/sympa-smime-doctor',
+    '/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm'
     ],
     'wrong modes: changed';
 is((stat "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm")[2] & 07777,

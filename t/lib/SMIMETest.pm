@@ -667,7 +667,9 @@ sub logs {
 sub clear_logs { @LOGS = () }
 
 # The log lines as [level, message].
-sub logs_with_levels { return map { [@$_] } @LOGS }
+sub logs_with_levels {
+    return map { [@$_] } @LOGS;
+}
 
 # {file name => content} of a directory.
 sub files_in {
