@@ -95,6 +95,33 @@ $SIG{CHLD} = sub { $reaped++ while waitpid(-1, WNOHANG) > 0 };
         'SIGCHLD reaper: the last words of a sidecar that cannot start';
 }
 
+# A signal handler of the host that dies (an alarm around the call) leaves
+# a request without its answer: the next call starts a new sidecar.
+{
+    my $fake = Sympa::SMIME::Sidecar->new(java => fake_java());
+    my $pid  = $fake->call('test.echo')->{pid};
+    my $error;
+    {
+        local $SIG{ALRM} = sub { die "host timeout\n" };
+        Time::HiRes::alarm(0.3);
+        $error = error_of(sub { $fake->call('test.hang') });
+        alarm 0;
+    }
+    is $error, "host timeout\n", 'die in a signal handler: goes through';
+    @logged = ();
+    my $echo = $fake->call('test.echo', {n => 6});
+    is $echo->{params}{n}, 6, 'die in a signal handler: the next call works';
+    isnt $echo->{pid},     $pid, 'die in a signal handler: on a new sidecar';
+    ok gone($pid), 'die in a signal handler: the old one is killed';
+    ok(
+        (   grep { /sidecar: previous call was interrupted; restarting/ }
+                @logged
+        ),
+        'die in a signal handler: logged'
+    ) or diag explain \@logged;
+    $fake->shutdown;
+}
+
 # Signals that interrupt every wait: a timer firing every 20 ms.
 $SIG{ALRM} = sub { };
 Time::HiRes::setitimer(Time::HiRes::ITIMER_REAL(), 0.02, 0.02);
