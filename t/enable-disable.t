@@ -12,6 +12,10 @@ use File::Path qw(make_path);
 use File::Temp qw();
 use Test::More;
 
+# An administrator's umask must not make the installed files unreadable to
+# Sympa's user.
+umask 077;
+
 my $bin  = abs_path('perl/bin');
 my $tmp  = File::Temp->newdir(DIR => (-d 't/tmp' ? 't/tmp' : undef));
 my $root = "$tmp/root";
@@ -87,6 +91,8 @@ my $after   = tree();
 my @created = sort grep { not $before->{$_} } keys %$after;
 my @printed = sort map  { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'enable prints every file it creates';
+is_deeply [grep { -d "$root$_" and ($after->{$_}[0] & 07777) != 0755 }
+        @created], [], 'directories are 0755 whatever the umask';
 
 my $dropin = <<'EOF';
 [Service]
@@ -151,6 +157,12 @@ isnt((stat "$root/usr/share/sympa-smime/sympa-smime.jar")[1],
     $inode, 'a new jar: a new file');
 close $running;
 ok !(grep { /sympa-smime-new/ } keys %{tree()}), 'no temporary file left';
+
+# A directory removed behind its back is made again.
+system 'rm', '-r', "$root/usr/share/sympa-smime/bin";
+($rc, $out) = run(@enable);
+is $rc, 0, 'a removed directory: success';
+ok -x $doctor, 'a removed directory: made again, with the doctor';
 
 # A wrong mode is put right.
 chmod 0600, "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm";
