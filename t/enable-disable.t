@@ -167,13 +167,17 @@ ok -x $doctor, 'a removed directory: made again, with the doctor';
 # A wrong mode is put right.
 chmod 0600, "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm";
 chmod 0644, $doctor;
+chmod 0700, "$root/usr/share/sympa-smime/lib/Sympa";
 ($rc, $out) = run(@enable);
 is_deeply [sort $out =~ /^change \Q$root\E(\/.*)$/mg],
     [
     '/usr/share/sympa-smime/bin/sympa-smime-doctor',
+    '/usr/share/sympa-smime/lib/Sympa/',
     '/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm'
     ],
     'wrong modes: changed';
+is((stat "$root/usr/share/sympa-smime/lib/Sympa")[2] & 07777,
+    0755, 'wrong modes: directory 0755 again');
 is((stat "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm")[2] & 07777,
     0644, 'wrong modes: 0644 again');
 is((stat $doctor)[2] & 07777, 0755, 'wrong modes: the doctor 0755 again');
