@@ -89,6 +89,29 @@ is $@,      '',    'parse_cert: does not die';
 is $parsed, undef, 'parse_cert: undef';
 one_reason({levels => [SMIMETest::logs_with_levels()]}, 'parse_cert');
 
+# A sidecar that does not answer: killed after the timeout, and still one
+# line per failure (the client's own line about it is a debug one).
+{
+    local $ENV{SYMPA_SMIME_JAVA}    = "$ROOT/t/lib/fake-java";
+    local $ENV{SYMPA_SMIME_FAKE}    = 'hang';
+    local $ENV{SYMPA_SMIME_TIMEOUT} = 0.5;
+    foreach my $case (
+        [check_smime_signature => sign_entity('alice')],
+        [smime_decrypt         => encrypt_entity(['robot'])],
+        [smime_encrypt         => $plain, args    => ['alice@example.org']],
+        [smime_sign            => $plain, context => $secure],
+    ) {
+        my ($method, $string, %options) = @$case;
+        my $r     = run($string, $method, %options);
+        my $lines = reported($r);
+        is $r->{result}, undef, "no answer: $method returns undef";
+        is scalar(@$lines), 1, "no answer: $method: one log line"
+            or diag explain $lines;
+        like $lines->[0], qr/timeout: no answer from the sidecar .* killed/,
+            "no answer: $method: timeout, and why";
+    }
+}
+
 # get_cert does not need the sidecar.
 is $secure->get_cert('der'),
     openssl_out(slurp($pki->{crt}{secure}), 'x509', '-outform', 'DER'),

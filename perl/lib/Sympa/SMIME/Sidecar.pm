@@ -239,7 +239,9 @@ sub _run {
                     $pid, $limit
                 ),
             );
-            _log('err', 'sidecar: %s', $failure->message);
+            # Returned to the caller, who logs it with the message it
+            # concerns: one failure, one log line.
+            _log('debug', 'sidecar: %s', $failure->message);
             last;
         }
 
@@ -256,7 +258,7 @@ sub _run {
             reason  => 'sidecar_unavailable',
             message => "$what (after one restart)",
         );
-        _log('err', 'sidecar: %s', $failure->message);
+        _log('debug', 'sidecar: %s', $failure->message);
     }
 
     foreach my $answer (@answers) {
