@@ -373,10 +373,11 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   crl_required  = no
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
-ignored, and so is a UTF-8 byte order mark.  Environment variables C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>,
-C<SYMPA_SMIME_JAVA_OPTS>, C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>,
-C<SYMPA_SMIME_KEY_TRANSPORT>, C<SYMPA_SMIME_CRL_PATH> and
-C<SYMPA_SMIME_CRL_REQUIRED> take precedence over the file.
+ignored, and so is a UTF-8 byte order mark.  Environment variables
+C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
+C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
+C<SYMPA_SMIME_CRL_PATH> and C<SYMPA_SMIME_CRL_REQUIRED> take precedence over
+the file.
 
 =head1 SEE ALSO
 

@@ -903,8 +903,9 @@ of F<docs/protocol.md>, the client itself gives these:
 Java or the jar is missing, the configuration file can be changed by others
 than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
-sent; it is then killed) twice in a row while handling the call.  The message names the path or tells how the sidecar ended, with its
-last stderr lines.
+sent; it is then killed) twice in a row while handling the call.  The
+message names the path or tells how the sidecar ended, with its last stderr
+lines.
 
 =item C<timeout> (code 0)
 
