@@ -137,7 +137,8 @@ my @cases = (
         1, {'bob@example.org' => pem('bob')}
     ],
     [   'sender is not the signer' => [sender => 'bob@example.org'],
-        undef, {}, qr/Could not extract certificate for bob\@example\.org/
+        undef, {},
+        qr/Could not extract certificate for bob\@example\.org: sender_mismatch: /
     ],
     [   chained => [sender => 'chained@example.org'],
         1, {'chained@example.org' => pem('chained')}

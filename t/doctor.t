@@ -368,6 +368,36 @@ subtest 'trust stores, virtual robots' => sub {
     no_secret('trust', $out, $err);
 };
 
+subtest 'crl_path' => sub {
+    my $config = "$tmp/good/etc/sympa.conf";
+    my ($status, $out, $err) =
+        doctor({SYMPA_SMIME_CRL_PATH => "$tmp/no-crls"},
+        '--config', $config, '--keep-user');
+    is $status, 1, 'a crl_path that cannot be read: exit status 1';
+    like $out,
+        qr/^FAIL robot verify: file_unreadable: .*hint: check crl_path/m,
+        'the signature check fails, as it would for every message';
+
+    my $crl = "$tmp/crl";
+    make_path("$crl/db");
+    spurt("$crl/db/index.txt", '');
+    spurt("$crl/db/crlnumber", "01\n");
+    spurt("$crl/ca.cnf",
+              "[ca]\ndefault_ca = c\n[c]\ndatabase = $crl/db/index.txt\n"
+            . "crlnumber = $crl/db/crlnumber\ndefault_md = sha256\n"
+            . "default_crl_days = 30\n");
+    openssl(
+        'ca',    '-gencrl',       '-config',  "$crl/ca.cnf",
+        '-cert', $pki->{crt}{ca}, '-keyfile', $pki->{key}{ca},
+        '-out',  "$crl/ca.crl"
+    );
+    ($status, $out, $err) = doctor({SYMPA_SMIME_CRL_PATH => "$crl/ca.crl"},
+        '--config', $config, '--keep-user');
+    like $out,
+        qr/^ok   robot verify: .*against cafile \S+, with the CRLs of \Q$crl\E\/ca\.crl$/m,
+        'a current CRL: the signature verifies, and the line says with what';
+};
+
 subtest 'cannot start' => sub {
     my ($status, $out, $err) =
         doctor({}, '--config', "$tmp/missing.conf", '--keep-user');

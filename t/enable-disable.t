@@ -12,6 +12,10 @@ use File::Path qw(make_path);
 use File::Temp qw();
 use Test::More;
 
+# An administrator's umask must not make the installed files unreadable to
+# Sympa's user.
+umask 077;
+
 my $bin  = abs_path('perl/bin');
 my $tmp  = File::Temp->newdir(DIR => (-d 't/tmp' ? 't/tmp' : undef));
 my $root = "$tmp/root";
@@ -87,6 +91,8 @@ my $after   = tree();
 my @created = sort grep { not $before->{$_} } keys %$after;
 my @printed = sort map  { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'enable prints every file it creates';
+is_deeply [grep { -d "$root$_" and ($after->{$_}[0] & 07777) != 0755 }
+        @created], [], 'directories are 0755 whatever the umask';
 
 my $dropin = <<'EOF';
 [Service]
@@ -106,6 +112,24 @@ is slurp("$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm"),
     slurp('perl/lib/Sympa/SMIME/Shim.pm'), 'the shim';
 is((stat "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm")[2] & 07777,
     0644, 'files are 0644');
+my $doctor = "$root/usr/share/sympa-smime/bin/sympa-smime-doctor";
+is slurp($doctor), slurp("$bin/sympa-smime-doctor"), 'the doctor';
+is((stat $doctor)[2] & 07777, 0755, 'the doctor is 0755');
+like slurp("$root/usr/share/sympa-smime/installed-files"),
+    qr{^file /usr/share/sympa-smime/bin/sympa-smime-doctor$}m,
+    'the doctor is in the manifest';
+
+# The installed doctor runs, with the installed modules.
+spurt("$tmp/ShowInc.pm",
+    'package ShowInc; END { print "modules from $INC{q{Sympa/SMIME/Sidecar.pm}}\n" } 1;'
+);
+my ($doctor_rc, $doctor_out) = run("-I$tmp", '-MShowInc', $doctor, '--help');
+is $doctor_rc, 0, 'the installed doctor runs';
+like $doctor_out, qr/^usage: sympa-smime-doctor/m,
+    'the installed doctor: usage';
+like $doctor_out,
+    qr{^modules from \Q@{[abs_path($root)]}\E/usr/share/sympa-smime/bin/\.\./lib/Sympa/SMIME/Sidecar\.pm$}m,
+    'the installed doctor loads the installed modules';
 like $out, qr/^skip systemctl daemon-reload \(--root\)$/m,
     'no daemon-reload under --root';
 is slurp("$root/etc/systemd/system/wwsympa.service.d/local.conf"),
@@ -116,11 +140,47 @@ is $rc, 0, 'enable again: success';
 unlike $out, qr/^(create|change) /m, 'enable again: nothing to do';
 is_deeply tree(), $after, 'enable again: nothing changed';
 
+# A running sidecar has the jar open.
+open my $running, '<', "$root/usr/share/sympa-smime/sympa-smime.jar"
+    or die $!;
+my $inode = (stat $running)[1];
 spurt($jar, "a new jar\n");
 ($rc, $out) = run(@enable);
 like $out, qr/^change \Q$root\E\/usr\/share\/sympa-smime\/sympa-smime\.jar$/m,
     'a new jar: changed';
 unlike $out, qr/^create /m, '... nothing else';
+is slurp("$root/usr/share/sympa-smime/sympa-smime.jar"), "a new jar\n",
+    'a new jar: installed';
+is do { local $/; <$running> }, "not really a jar\n",
+    'a new jar: what runs keeps reading the old one, not rewritten in place';
+isnt((stat "$root/usr/share/sympa-smime/sympa-smime.jar")[1],
+    $inode, 'a new jar: a new file');
+close $running;
+ok !(grep { /sympa-smime-new/ } keys %{tree()}), 'no temporary file left';
+
+# A directory removed behind its back is made again.
+system 'rm', '-r', "$root/usr/share/sympa-smime/bin";
+($rc, $out) = run(@enable);
+is $rc, 0, 'a removed directory: success';
+ok -x $doctor, 'a removed directory: made again, with the doctor';
+
+# A wrong mode is put right.
+chmod 0600, "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm";
+chmod 0644, $doctor;
+chmod 0700, "$root/usr/share/sympa-smime/lib/Sympa";
+($rc, $out) = run(@enable);
+is_deeply [sort $out =~ /^change \Q$root\E(\/.*)$/mg],
+    [
+    '/usr/share/sympa-smime/bin/sympa-smime-doctor',
+    '/usr/share/sympa-smime/lib/Sympa/',
+    '/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm'
+    ],
+    'wrong modes: changed';
+is((stat "$root/usr/share/sympa-smime/lib/Sympa")[2] & 07777,
+    0755, 'wrong modes: directory 0755 again');
+is((stat "$root/usr/share/sympa-smime/lib/Sympa/SMIME/Shim.pm")[2] & 07777,
+    0644, 'wrong modes: 0644 again');
+is((stat $doctor)[2] & 07777, 0755, 'wrong modes: the doctor 0755 again');
 
 ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root, '--dry-run');
 is $rc, 0, 'disable dry run: success';

@@ -81,6 +81,15 @@ is( Sympa::SMIME::Sidecar::decode_bytes(
     "caf\xe9",
     'byte strings are sent as they are'
 );
+my $upgraded = "caf\xe9 \0 d\xc3\xa9j\xc3\xa0";
+utf8::upgrade($upgraded);
+is( Sympa::SMIME::Sidecar::decode_bytes(
+        Sympa::SMIME::Sidecar::encode_bytes($upgraded)
+    ),
+    "caf\xe9 \0 d\xc3\xa9j\xc3\xa0",
+    'an upgraded byte string is sent as its bytes, not encoded twice'
+);
+ok(utf8::is_utf8($upgraded), 'caller string still upgraded');
 ok(!eval { Sympa::SMIME::Sidecar::decode_bytes("QUJD\nREVG"); 1 },
     'decode_bytes refuses line breaks');
 ok(!eval { Sympa::SMIME::Sidecar::encode_bytes(undef); 1 },

@@ -213,6 +213,66 @@ like($error->message, qr/cannot start \Q$dir\E\/badjava/, 'says so');
 $error = failure(java => fake_java(), java_opts => q{-Dx="unbalanced});
 like($error->message, qr/java_opts cannot be parsed/, 'unbalanced quote');
 
+# A file others can write names the java run as this user: it is not used
+# and no sidecar starts until it is fixed.
+write_file($file, "jar = $dir/dummy.jar\njava = $dir/evil-java\n");
+write_file("$dir/evil-java", "#!/bin/sh\nexit 0\n");
+chmod 0755, "$dir/evil-java";
+chmod 0666, $file;
+@warned = ();
+$conf   = Sympa::SMIME::Sidecar->config;
+like(
+    $conf->{error},
+    qr/^\Q$file\E is writable by everyone \(mode 0666\)/,
+    'world-writable file: refused'
+);
+is($conf->{java}, 'java', 'world-writable file: its settings are not used');
+$error = failure(java_opts => '');
+is($error->reason, 'sidecar_unavailable', 'world-writable file: no sidecar');
+like($error->message, qr/writable by everyone/, 'world-writable file: why');
+is((grep { /writable by everyone/ } @warned),
+    1, 'world-writable file: reported');
+chmod 0640, $file;    # only the mode changes, not the time nor the size
+$conf = Sympa::SMIME::Sidecar->config;
+is($conf->{error}, undef,            'chmod o-w: accepted at once');
+is($conf->{java},  "$dir/evil-java", 'chmod o-w: its settings are used');
+mkdir "$dir/open";
+chmod 0777, "$dir/open";
+write_file("$dir/open/sympa-smime.conf", "cipher = aes-256-gcm\n");
+{
+    local $ENV{SYMPA_SMIME_CONFIG} = "$dir/open/sympa-smime.conf";
+    like(
+        Sympa::SMIME::Sidecar->config->{error},
+        qr/is in \Q$dir\E\/open, which everyone can write to \(mode 0777\)/,
+        'file in a world-writable directory: refused'
+    );
+    chmod 01777, "$dir/open";
+    my $conf = Sympa::SMIME::Sidecar->config;
+    is($conf->{error},  undef, 'the directory is sticky (as /tmp): accepted');
+    is($conf->{cipher}, 'aes-256-gcm', '... and used');
+}
+SKIP: {
+    skip 'chown needs root', 2 if $>;
+    chown 65534, -1, $file;
+    like(
+        Sympa::SMIME::Sidecar->config->{error},
+        qr/is owned by uid 65534, neither root nor this user/,
+        'file owned by another user: refused'
+    );
+    chown 0, -1, $file;
+    is(Sympa::SMIME::Sidecar->config->{error}, undef, 'owned by root: used');
+}
+{
+    local $ENV{SYMPA_SMIME_CONFIG} = '/dev/null';
+    is(Sympa::SMIME::Sidecar->config->{error},
+        undef, '/dev/null (not a regular file): fine');
+}
+write_file($file, "\xEF\xBB\xBFcipher = aes-192-cbc\n");
+@warned = ();
+is(Sympa::SMIME::Sidecar->config->{cipher},
+    'aes-192-cbc', 'a UTF-8 BOM is skipped');
+is("@warned", '', '... silently');
+
 ok(!eval { Sympa::SMIME::Sidecar->new(colour => 1); 1 },
     'unknown override croaks');
 ok(!eval { Sympa::SMIME::Sidecar->new(timeout => 0); 1 },

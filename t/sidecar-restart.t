@@ -108,4 +108,21 @@ $sidecar->shutdown;
     $fake->shutdown;
 }
 
+# A valid answer to a request that was not sent: the sidecar mixes its
+# answers up, so none of them can be trusted.
+{
+    my $fake  = Sympa::SMIME::Sidecar->new(java => fake_java(), timeout => 30);
+    my $pid   = $fake->call('test.echo')->{pid};
+    my $error = error_of(sub { $fake->call('test.wrongid') });
+    is(ref $error && $error->reason,
+        'sidecar_unavailable', 'an answer to another id: unavailable');
+    like($error->message, qr/it answered id \d+, which was not asked/,
+        'says so');
+    ok(gone($pid), 'that sidecar was killed and reaped');
+    my @mixed =
+        $fake->call_many([['test.echo', {n => 1}], ['test.wrongid']]);
+    is($mixed[0]{result}{params}{n}, 1, 'the good answer of a batch kept');
+    $fake->shutdown;
+}
+
 done_testing;

@@ -184,7 +184,8 @@ foreach my $case (
         qr/could not be decrypted: bad_password: /
     ],
     [   'no keys' => $encrypted{robot},
-        [context => 'nokeys'], qr/missing certificate file/
+        [context => 'nokeys'],
+        qr/Unable to decrypt message: file_unreadable: missing certificate file/
     ],
     [   'RC2' => $encrypted{rc2},
         [], qr/could not be decrypted: unsupported_algorithm: /

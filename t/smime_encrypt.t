@@ -64,8 +64,12 @@ install_cert('alice@example.org', 'alice');
 my $r = encrypt('nobody@example.org');
 is $r->{result}, undef,        'no certificate: undef';
 is $r->{after},  $r->{before}, 'no certificate: message intact';
-ok grep({ /missing certificate .*nobody\@example\.org/ } @{$r->{logs}}),
-    'no certificate: logged';
+is scalar(
+    grep {
+        /^Unable to encrypt message to nobody\@example\.org: file_unreadable: missing certificate .*nobody\@example\.org$/
+    } @{$r->{logs}}
+    ),
+    1, 'no certificate: one log line with the reason';
 
 done_unless_sidecar('smime.encrypt', 'smime.decrypt');
 

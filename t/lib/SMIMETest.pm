@@ -666,6 +666,11 @@ sub logs {
 }
 sub clear_logs { @LOGS = () }
 
+# The log lines as [level, message].
+sub logs_with_levels {
+    return map { [@$_] } @LOGS;
+}
+
 # {file name => content} of a directory.
 sub files_in {
     my $dir = shift;

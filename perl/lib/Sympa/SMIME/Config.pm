@@ -14,6 +14,7 @@ use strict;
 use warnings;
 use Carp           qw();
 use Cwd            qw();
+use English        qw(-no_match_vars);
 use File::Basename qw();
 use File::Spec;
 
@@ -98,8 +99,10 @@ sub load {
     my @stat = stat $file;
     # The settings are read on every call (the shim asks for the cipher on
     # each encryption), so keep the parsed file while neither the
-    # environment nor the file changes.
-    my $key = join "\0", $file, (@stat ? @stat[7, 9] : ('-', '-')),
+    # environment nor the file (its content, owner or mode, its directory's
+    # mode) changes.
+    my $key = join "\0", $file, (@stat ? @stat[1, 2, 4, 7, 9, 10] : ('-')),
+        ((stat File::Basename::dirname($file))[2] // '-'),
         map { defined $ENV{$_} ? "=$ENV{$_}" : '-' }
         map { $ENV_NAME{$_} } @KEYS;
     unless (defined $cache_key and $cache_key eq $key) {
@@ -112,8 +115,18 @@ sub load {
 sub _build {
     my $file = shift;
 
-    my $from_file = _read_file($file);
-    my %conf      = (config_file => $file);
+    my %conf = (config_file => $file);
+    my $from_file;
+    if (my $unsafe = _unsafe($file)) {
+        # Its settings could be anybody's: not used, and no sidecar runs.
+        $conf{error} =
+              "$file $unsafe: whoever can change it chooses the java run as "
+            . 'this user, so it is not used and no sidecar starts';
+        _warn_once("unsafe:$file:$unsafe", 'sympa-smime: %s', $conf{error});
+        $from_file = {};
+    } else {
+        $from_file = _read_file($file);
+    }
     my %sources;
     foreach my $key (@KEYS) {
         my $env = $ENV{$ENV_NAME{$key}};
@@ -177,6 +190,32 @@ sub _build {
     return \%conf;
 }
 
+# Why the file cannot be trusted, or nothing: whoever can write it chooses
+# the java the sidecar runs, as the user of Sympa.  Trusted: a regular file
+# owned by root or by this user, writable by nobody else, in a directory
+# others cannot replace it in.  A missing file or one that is not a
+# regular file (/dev/null) holds nothing to fear.
+sub _unsafe {
+    my $file = shift;
+
+    my @stat = stat $file;
+    return undef unless @stat and -f _;
+    my ($mode, $uid) = @stat[2, 4];
+    return sprintf 'is owned by uid %d, neither root nor this user (%d)',
+        $uid, $EFFECTIVE_USER_ID
+        unless $uid == 0 or $uid == $EFFECTIVE_USER_ID;
+    return sprintf 'is writable by everyone (mode %04o)', $mode & 07777
+        if $mode & 0002;
+    my $dir = File::Basename::dirname($file);
+    my @dir = stat $dir;
+    return sprintf 'is in %s, which everyone can write to (mode %04o)',
+        $dir, $dir[2] & 07777
+        if @dir
+        and $dir[2] & 0002
+        and not $dir[2] & 01000;
+    return undef;
+}
+
 sub _read_file {
     my $file = shift;
 
@@ -192,6 +231,8 @@ sub _read_file {
     my %known = map { $_ => 1 } @KEYS;
     while (my $line = <$fh>) {
         $line =~ s/\r?\n\z//;
+        # Editors on other systems may start the file with a UTF-8 BOM.
+        $line =~ s/\A\xEF\xBB\xBF// if $. == 1;
         next if $line =~ /\A\s*(?:#|\z)/;
         unless ($line =~ /\A\s*([A-Za-z_][\w.-]*)\s*=\s*(.*?)\s*\z/) {
             _warn_once("syntax:$file:$.",
@@ -273,16 +314,22 @@ meaning of each setting.
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
 C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
 when unset), C<crl_required> (0 or 1), C<config_file> (the file that was
-looked at) and C<sources> (a hashref telling, for each setting, C<env>,
-C<file> or C<default>).
+looked at), C<sources> (a hashref telling, for each setting, C<env>,
+C<file> or C<default>) and, when the file cannot be trusted, C<error> (why;
+L<Sympa::SMIME::Sidecar> then starts no sidecar).
+
+The file is trusted when it is owned by root or by the effective user,
+not writable by everyone, and not in a directory everyone can write to
+(unless it is sticky, as F</tmp>): whoever can change it chooses the
+program run as Sympa's user.  An untrusted file is not read at all.
 
 The result is cached while neither the environment variables nor the file
-(size and modification time) change, so calling it for every message is
-cheap.
+(size, modification time, inode, owner, mode, its directory's mode) change,
+so calling it for every message is cheap.
 
-Problems (unknown key, bad line, timeout that is not a positive number,
-unknown cipher, C<crl_required> that is neither yes nor no, or set without
-C<crl_path>) are logged once per process: through
+Problems (an untrusted file, unknown key, bad line, timeout that is not a
+positive number, unknown cipher, C<crl_required> that is neither yes nor no,
+or set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.
 
@@ -296,6 +343,12 @@ F</etc/sympa/sympa-smime.conf>.
 The first existing of F<target/sympa-smime.jar> in the repository this
 module lives in, and F</usr/share/sympa-smime/sympa-smime.jar>; the latter
 when none exists.
+
+=item repo_jar ( )
+
+F<target/sympa-smime.jar> four directories above this module (the root of
+a source tree), whether it exists or not; undef when the module's path
+cannot be resolved.
 
 =item keys_in_order ( ), env_name ( $key )
 
@@ -320,10 +373,11 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   crl_required  = no
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
-ignored.  Environment variables C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>,
-C<SYMPA_SMIME_JAVA_OPTS>, C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>,
-C<SYMPA_SMIME_KEY_TRANSPORT>, C<SYMPA_SMIME_CRL_PATH> and
-C<SYMPA_SMIME_CRL_REQUIRED> take precedence over the file.
+ignored, and so is a UTF-8 byte order mark.  Environment variables
+C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
+C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
+C<SYMPA_SMIME_CRL_PATH> and C<SYMPA_SMIME_CRL_REQUIRED> take precedence over
+the file.
 
 =head1 SEE ALSO
 

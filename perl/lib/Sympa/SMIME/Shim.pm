@@ -165,11 +165,22 @@ sub _restore_fields {
     }
 }
 
-sub _parser {
+# The entity of a message the sidecar returned, parsed as 6.2.70 does, but
+# with MIME::Parser's temporary files in memory: the entity is cleartext
+# (decrypted or about to be signed), and an unusable tmpdir made 6.2.70's
+# smime_sign() die.  Returns the entity, or undef and "internal: why".
+sub _parse {
+    my $string = shift;
+
     my $parser = MIME::Parser->new;
     $parser->output_to_core(1);
+    $parser->tmp_to_core(1);
     $parser->tmp_dir($Conf::Conf{'tmpdir'});
-    return $parser;
+    my $entity = eval { $parser->parse_data($string) };
+    return $entity if $entity;
+    my $error = $EVAL_ERROR || 'MIME::Parser found no entity';
+    $error =~ s/\s+\z//;
+    return (undef, "internal: the sidecar's answer cannot be parsed: $error");
 }
 
 # Keeps 6.2.70: 0 unless the message is application/(x-)pkcs7-mime and not
@@ -202,7 +213,8 @@ sub smime_decrypt {
         Sympa::Tools::SMIME::find_keys($self->{context} || '*', 'decrypt');
     unless (defined $certs and @$certs) {
         $log->syslog('err',
-            'Unable to decrypt message: missing certificate file');
+            'Unable to decrypt message: file_unreadable: missing certificate file'
+        );
         $self->{'protected'} = 1;
         return undef;
     }
@@ -224,11 +236,10 @@ sub smime_decrypt {
     $log->syslog('debug', 'Decrypted with %s', $result->{cert});
 
     my $msg_string = $result->{entity_b64};
-    my $parser     = _parser();
-    $parser->tmp_to_core(1);
-    my $entity = $parser->parse_data($msg_string);
+    my $entity;
+    ($entity, $error) = _parse($msg_string);
     unless (defined $entity) {
-        $log->syslog('err', 'Message could not be decrypted');
+        $log->syslog('err', 'Message could not be decrypted: %s', $error);
         $self->{'protected'} = 1;
         return undef;
     }
@@ -285,9 +296,12 @@ sub smime_encrypt {
         $certfile = $base;
     }
     unless (-r $certfile) {
-        $log->syslog('notice',
-            'Unable to encrypt message to %s (missing certificate %s)',
-            $email, $certfile);
+        $log->syslog(
+            'notice',
+            'Unable to encrypt message to %s: file_unreadable: missing certificate %s',
+            $email,
+            $certfile
+        );
         return undef;
     }
 
@@ -314,9 +328,11 @@ sub smime_encrypt {
     }
     my $msg_string = $result->{message_b64};
 
-    my $entity = _parser()->parse_data($msg_string);
+    my $entity;
+    ($entity, $error) = _parse($msg_string);
     unless ($entity) {
-        $log->syslog('notice', 'Unable to parse message');
+        $log->syslog('notice', 'Unable to encrypt message to %s: %s',
+            $email, $error);
         return undef;
     }
 
@@ -337,7 +353,8 @@ sub smime_encrypt {
 # Changes: the signature carries the intermediate certificates found in the
 # list's cert.pem and in cafile (6.2.70's "Add intermediate CA certificates"
 # FIXME); an expired or unusable list certificate is refused (the message
-# then goes unsigned, as after any failure).
+# then goes unsigned, as after any failure); the result is parsed in memory,
+# so an unusable tmpdir no longer makes it die.
 sub smime_sign {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -375,9 +392,10 @@ sub smime_sign {
     }
     my $msg_string = $result->{message_b64};
 
-    my $signed_msg = _parser()->parse_data($msg_string);
+    my $signed_msg;
+    ($signed_msg, $error) = _parse($msg_string);
     unless ($signed_msg) {
-        $log->syslog('notice', 'Unable to parse message');
+        $log->syslog('notice', 'Unable to S/MIME sign message: %s', $error);
         return undef;
     }
 
@@ -451,8 +469,12 @@ sub check_smime_signature {
         last if $certs{'both'} or ($certs{'sign'} and $certs{'enc'});
     }
     unless ($certs{both} or $certs{sign} or $certs{enc}) {
-        $log->syslog('info', '%s: Could not extract certificate for %s',
-            $self, $sender);
+        $log->syslog(
+            'info',
+            '%s: Could not extract certificate for %s: sender_mismatch: no signer certificate is the sender\'s',
+            $self,
+            $sender
+        );
         return undef;
     }
 
@@ -471,7 +493,8 @@ sub check_smime_signature {
         $log->syslog('debug', 'Saving %s cert in %s', $c, $filename);
         my $fh;
         unless (open $fh, '>', $filename) {
-            $log->syslog('err', 'Unable to create certificate file %s: %m',
+            $log->syslog('err',
+                'Unable to create certificate file %s: file_unwritable: %m',
                 $filename);
             return undef;
         }
@@ -516,7 +539,11 @@ sub parse_cert {
         pem => $pem
     );
     unless ($cert) {
-        $log->syslog('debug', 'Unable to parse certificate: %s', $error);
+        # Text that is no certificate is an answer (6.2.70 said nothing);
+        # a sidecar that cannot answer is a failure the listmaster must see,
+        # as it also refuses TLS client certificates in wwsympa.
+        $log->syslog(($error =~ /\Abad_certificate:/ ? 'debug' : 'err'),
+            'Unable to parse certificate: %s', $error);
         return undef;
     }
 

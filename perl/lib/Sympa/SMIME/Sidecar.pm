@@ -239,7 +239,9 @@ sub _run {
                     $pid, $limit
                 ),
             );
-            _log('err', 'sidecar: %s', $failure->message);
+            # Returned to the caller, who logs it with the message it
+            # concerns: one failure, one log line.
+            _log('debug', 'sidecar: %s', $failure->message);
             last;
         }
 
@@ -256,7 +258,7 @@ sub _run {
             reason  => 'sidecar_unavailable',
             message => "$what (after one restart)",
         );
-        _log('err', 'sidecar: %s', $failure->message);
+        _log('debug', 'sidecar: %s', $failure->message);
     }
 
     foreach my $answer (@answers) {
@@ -311,6 +313,12 @@ sub _start {
     my $self = shift;
 
     my $conf = $self->config;
+    if (defined $conf->{error}) {
+        return Sympa::SMIME::Sidecar::Error->new(
+            reason  => 'sidecar_unavailable',
+            message => $conf->{error},
+        );
+    }
     my $java = _find_java($conf->{java});
     unless (defined $java) {
         return Sympa::SMIME::Sidecar::Error->new(
@@ -513,7 +521,14 @@ sub _exchange {
                     # about a sidecar that stopped answering.
                     $deadline = _now() + $limit;
                 } else {
-                    _log('info', 'sidecar: dropped an answer to id %s', $id);
+                    # Every id is sent once, to a sidecar started for this
+                    # client: an answer to another one means the sidecar
+                    # mixes its answers up, so none can be trusted (and the
+                    # one awaited would only come with the timeout).
+                    return ('garbage',
+                        ref $id
+                        ? 'it answered with an id that is neither a string nor a number'
+                        : "it answered id $id, which was not asked");
                 }
             }
             $proc->{out_scan} = length $proc->{out_buf};
@@ -622,7 +637,12 @@ sub _drain_stderr {
     while ($read->count) {
         my $left = $deadline - _now();
         $left = 0 if $left < 0;
+        local $! = 0;
         my @ready = $read->can_read($left);
+        # A signal (the SIGCHLD of this very sidecar, a timer of the host)
+        # interrupts select(): wait again for the time left, or its last
+        # words are lost.
+        next if not @ready and $!{EINTR} and $left > 0;
         last unless @ready;
         foreach my $fh (@ready) {
             my $is_out = ($fh == $proc->{out});
@@ -745,11 +765,12 @@ sub _is_positive {
 sub encode_bytes {
     my $bytes = shift;
     Carp::croak('encode_bytes: undefined value') unless defined $bytes;
-    if (utf8::is_utf8($bytes)) {
-        # A decoded (character) string: send its UTF-8 form, as Sympa would
-        # have written it to a file or a socket.  $bytes is our own copy.
-        utf8::encode($bytes);
-    }
+    # A string with the UTF8 flag on goes as print() would write it to
+    # Sympa's spool or to sendmail: as bytes when every character is one
+    # (a byte string upgraded by a concatenation with a character string,
+    # whose 8-bit bytes must not be encoded twice), else in UTF-8.  $bytes
+    # is our own copy.
+    utf8::downgrade($bytes, 1) or utf8::encode($bytes);
     return MIME::Base64::encode_base64($bytes, '');
 }
 
@@ -879,10 +900,12 @@ of F<docs/protocol.md>, the client itself gives these:
 
 =item C<sidecar_unavailable> (code 0)
 
-Java or the jar is missing, the sidecar cannot be started, or it died (or
-wrote something that is not JSON-RPC) twice in a row while handling the
-call.  The message names the path or tells how the sidecar ended, with its
-last stderr lines.
+Java or the jar is missing, the configuration file can be changed by others
+than root and Sympa's user, the sidecar cannot be started, or it died (or
+wrote something that is not JSON-RPC, or an answer to a request it was not
+sent; it is then killed) twice in a row while handling the call.  The
+message names the path or tells how the sidecar ended, with its last stderr
+lines.
 
 =item C<timeout> (code 0)
 
@@ -945,7 +968,8 @@ time out as long as answers keep coming.
 Class or instance method.  The settings, as L<Sympa::SMIME::Config/load>
 returns them (plus the overrides given to L</new> when called on an object):
 C<jar>, C<java>, C<java_opts>, C<timeout>, C<cipher>, C<key_transport>,
-C<config_file>, C<sources>.
+C<crl_path>, C<crl_required>, C<config_file>, C<sources>, and C<error> when
+the configuration file cannot be trusted (no sidecar is then started).
 
 =item pid ( )
 
@@ -973,9 +997,11 @@ names, when the module is loaded, tries that one first.
 
 =item encode_bytes ( $bytes )
 
-Base64 of the bytes, without line breaks.  A character string (with the
-UTF8 flag, as Sympa sometimes hands over decoded text) is first encoded to
-UTF-8, on a copy.  Croaks on C<undef>.
+Base64 of the bytes, without line breaks.  A string with the UTF8 flag on
+is taken as C<print> would write it: its characters as bytes when they are
+all below 256 (an upgraded byte string: 8-bit bytes are never encoded
+twice), else its UTF-8 form.  The caller's string is left as it is.  Croaks
+on C<undef>.
 
 =item decode_bytes ( $base64 )
 
@@ -990,6 +1016,12 @@ Stringifies to C<"reason: message">.  Accessors: C<reason> (stable snake_case
 code, see above and F<docs/protocol.md>), C<message> (one line, never key
 material nor passwords), C<code> (the JSON-RPC code, 0 for errors of the
 client itself), C<data> (the error's C<data> hashref, if any), C<method>.
+
+C<new(reason =E<gt> ..., message =E<gt> ..., code =E<gt> ..., data =E<gt> ...,
+method =E<gt> ...)> makes one (reason C<internal> by default),
+C<from_rpc(\%error, $method)> one from a JSON-RPC C<error> member (see
+L</Failures> for the reason of a standard error), and C<throw(...)> dies
+with a new one.
 
 =head1 CONFIGURATION
 
