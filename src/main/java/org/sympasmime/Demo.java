@@ -59,9 +59,9 @@ import org.sympasmime.rpc.Stats;
 
 /**
  * {@code java -jar sympa-smime.jar demo}: a sample list post through the real protocol. A
- * throwaway PKI (root CA, list, subscriber) is made in memory and written to a temporary
- * directory that is removed at the end; an in-process server with the full method table answers
- * JSON-RPC lines over pipes, exactly as it does for Sympa over stdin/stdout.
+ * throwaway PKI (root CA, intermediate CA, list, subscriber) is made in memory and written to a
+ * temporary directory that is removed at the end; an in-process server with the full method
+ * table answers JSON-RPC lines over pipes, exactly as it does for Sympa over stdin/stdout.
  */
 public final class Demo {
   private static final String LIST = "demo-list@lists.example.org";
@@ -212,6 +212,38 @@ public final class Demo {
     } else {
       skip("smime.encrypt", "the list could not decrypt the post");
     }
+
+    listSignsANotice(f);
+  }
+
+  /** What Sympa does for a welcome message: the list signs, carrying its intermediate. */
+  private void listSignsANotice(Pki f) throws IOException {
+    byte[] notice = ("Content-Type: text/plain; charset=utf-8\n\n"
+        + "Welcome to " + LIST + ".\n").getBytes(StandardCharsets.UTF_8);
+    ObjectNode sign = json.createObjectNode();
+    sign.put("entity_b64", b64(notice));
+    sign.put("cert", f.listCert().toString());
+    sign.put("key", f.listKey().toString());
+    sign.put("key_passwd", LIST_KEY_PASSWORD);
+    Optional<byte[]> signed = call("smime.sign", sign).map(r -> {
+      show("signed by the list: %d certificate(s) carried (the list's and its intermediate)",
+          r.path("certificates").asInt());
+      return unb64(r.path("message_b64").asText());
+    });
+    if (signed.isEmpty()) {
+      skip("smime.verify", "the list could not sign");
+      return;
+    }
+    ObjectNode verify = json.createObjectNode();
+    verify.put("message_b64", b64(concat("From: " + LIST + "\r\n", signed.get())));
+    verify.put("cafile", f.rootCert().toString());
+    call("smime.verify", verify).ifPresent(r -> {
+      show("against the root CA alone: valid=%s reason=%s", r.path("valid").asText(),
+          r.path("reason").asText());
+      if (!r.path("valid").asBoolean()) {
+        fail("the list's signature should verify against the root alone");
+      }
+    });
   }
 
   private Optional<byte[]> encrypt(byte[] entity, Path recipient, String who) throws IOException {
@@ -333,9 +365,15 @@ public final class Demo {
     X500Name rootName = name("Sympa S/MIME Demo Root CA", Optional.empty());
     X509Certificate root = certificate(rootName, rootKeys, rootName, rootKeys.getPrivate(),
         Optional.empty(), now, true);
+    // The list's certificate comes from an intermediate CA, as commercial ones do: its
+    // cert.pem holds both, and its signatures must carry the intermediate.
+    KeyPair interKeys = rsa.generateKeyPair();
+    X500Name interName = name("Sympa S/MIME Demo Intermediate CA", Optional.empty());
+    X509Certificate inter = certificate(interName, interKeys, rootName, rootKeys.getPrivate(),
+        Optional.empty(), now, true);
     KeyPair listKeys = rsa.generateKeyPair();
-    X509Certificate list = certificate(name("demo-list", Optional.of(LIST)), listKeys, rootName,
-        rootKeys.getPrivate(), Optional.of(LIST), now, false);
+    X509Certificate list = certificate(name("demo-list", Optional.of(LIST)), listKeys, interName,
+        interKeys.getPrivate(), Optional.of(LIST), now, false);
     KeyPair aliceKeys = rsa.generateKeyPair();
     X509Certificate alice = certificate(name("Alice Subscriber", Optional.of(SUBSCRIBER)),
         aliceKeys, rootName, rootKeys.getPrivate(), Optional.of(SUBSCRIBER), now, false);
@@ -346,7 +384,7 @@ public final class Demo {
     Files.createDirectories(f.listCert().getParent());
     Files.createDirectories(f.subscriberCert().getParent());
     Files.writeString(f.rootCert(), Pem.encode(root));
-    Files.writeString(f.listCert(), Pem.encode(list));
+    Files.writeString(f.listCert(), Pem.encode(list) + Pem.encode(inter));
     Files.writeString(f.subscriberCert(), Pem.encode(alice));
     OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(
         PKCS8Generator.AES_256_CBC).setProvider(BcProvider.get())
@@ -354,6 +392,7 @@ public final class Demo {
     Files.writeString(f.listKey(), pem(new JcaPKCS8Generator(listKeys.getPrivate(), encryptor)));
     Files.writeString(f.subscriberKey(), pem(new JcaPKCS8Generator(aliceKeys.getPrivate(), null)));
     out.println("  root CA        " + f.rootCert().getFileName());
+    out.println("  intermediate   in the list's cert.pem, after the list's certificate");
     out.println("  list           " + LIST + " (private key encrypted, key_passwd set)");
     out.println("  subscriber     " + SUBSCRIBER);
     return f;

@@ -26,6 +26,8 @@ class DemoTest {
 
     assertTrue(out.contains("--> smime.sign"), out);
     assertTrue(out.contains("<-- signed by alice@example.org"), out);
+    assertTrue(out.contains("<-- signed by the list: 2 certificate(s) carried"), out);
+    assertTrue(out.contains("<-- against the root CA alone: valid=true reason=ok"), out);
     Matcher m = Pattern.compile("throwaway PKI in (\\S+)").matcher(out);
     assertTrue(m.find(), out);
     assertFalse(Files.exists(Path.of(m.group(1))), "the demo PKI must be deleted");
