@@ -23,4 +23,20 @@ final class Extensions {
       return Optional.empty();
     }
   }
+
+  /**
+   * The value inside the OCTET STRING; empty when the extension is absent, an unchecked
+   * exception when it does not decode, for callers that must refuse what they cannot read.
+   */
+  static Optional<ASN1Primitive> decodeStrict(byte[] raw) {
+    if (raw == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ASN1Primitive.fromByteArray(
+          ASN1OctetString.getInstance(raw).getOctets()));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("an extension does not decode", e);
+    }
+  }
 }

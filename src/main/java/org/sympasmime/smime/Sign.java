@@ -53,6 +53,7 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.mime.Bytes;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
+import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
 
@@ -139,7 +140,7 @@ public final class Sign {
     KeyCertMatch.require(key, request.keyFile(), signer, request.certFile());
     Instant now = clock.instant();
     List<String> warnings = new ArrayList<>();
-    SignerPolicy.check(signer, now, request.certFile(), warnings);
+    SignerPolicy.check(signer, now, request.certFile(), AlgorithmPolicy.defaults(), warnings);
 
     List<X509Certificate> carried = new ArrayList<>();
     carried.add(signer);

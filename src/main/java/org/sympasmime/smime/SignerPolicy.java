@@ -1,30 +1,29 @@
 package org.sympasmime.smime;
 
 import java.nio.file.Path;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.AlgorithmPolicy;
+import org.sympasmime.pki.ChainValidator;
+import org.sympasmime.pki.SmimeSigningPurpose;
 
 /**
  * Refuses a signer certificate whose signatures every verifier would reject: outside its
- * validity dates, or whose key usage / extended key usage forbids S/MIME signing (the checks of
- * OpenSSL's {@code smimesign} purpose). Crypt::SMIME signs regardless; docs/decisions.md says why
- * we do not.
+ * validity dates, not allowed to sign mail by the one usage rule that {@code smime.verify}
+ * applies too ({@link SmimeSigningPurpose}), or with a key or signature the algorithm policy
+ * refuses. Crypt::SMIME signs regardless; docs/decisions.md says why we do not.
  */
 final class SignerPolicy {
-  private static final String EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4";
-  private static final int DIGITAL_SIGNATURE = 0;
-  private static final int NON_REPUDIATION = 1;
-
   private SignerPolicy() {}
 
-  static void check(X509Certificate signer, Instant now, Path certFile, List<String> warnings)
-      throws SmimeException {
+  static void check(X509Certificate signer, Instant now, Path certFile, AlgorithmPolicy policy,
+      List<String> warnings) throws SmimeException {
     String who = X500Name.getInstance(signer.getSubjectX500Principal().getEncoded()) + " ("
         + certFile + ")";
     Instant notAfter = signer.getNotAfter().toInstant();
@@ -37,30 +36,20 @@ final class SignerPolicy {
       throw new SmimeException(Reason.NOT_YET_VALID,
           "the signer certificate " + who + " is not valid before " + notBefore);
     }
-    boolean[] ku = signer.getKeyUsage();
-    if (ku != null && !bit(ku, DIGITAL_SIGNATURE) && !bit(ku, NON_REPUDIATION)) {
-      throw new SmimeException(Reason.WRONG_USAGE, "the keyUsage of the signer certificate "
-          + who + " allows neither digitalSignature nor nonRepudiation");
+    Optional<ChainValidator.Failure> usage = SmimeSigningPurpose.ofSigner(signer);
+    if (usage.isPresent()) {
+      throw new SmimeException(usage.get().reason(), "the signer certificate " + who + ": "
+          + usage.get().detail());
     }
-    List<String> eku;
-    try {
-      eku = signer.getExtendedKeyUsage();
-    } catch (CertificateParsingException e) {
-      throw new SmimeException(Reason.BAD_CERTIFICATE,
-          "the extendedKeyUsage of the signer certificate " + who + " cannot be parsed");
-    }
-    if (eku != null && !eku.contains(EMAIL_PROTECTION)) {
-      throw new SmimeException(Reason.WRONG_USAGE, "the extendedKeyUsage of the signer certificate "
-          + who + " does not include emailProtection");
+    Optional<String> refused = policy.refusal(signer, warnings);
+    if (refused.isPresent()) {
+      throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, refused.get() + " (" + certFile
+          + ")");
     }
     Duration left = Duration.between(now, notAfter);
     if (left.compareTo(Sign.EXPIRY_WARNING) < 0) {
       warnings.add("the signer certificate " + who + " expires on " + notAfter + " (in "
           + left.toDays() + " days)");
     }
-  }
-
-  private static boolean bit(boolean[] bits, int i) {
-    return i < bits.length && bits[i];
   }
 }

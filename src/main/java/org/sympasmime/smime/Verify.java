@@ -33,6 +33,7 @@ import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
@@ -66,11 +67,14 @@ public final class Verify {
    * @param crls a CRL file or a directory of them; no revocation checking when absent
    * @param crlRequired with {@code crls}: a certificate without a current CRL of its issuer
    *     fails ({@code revocation_unknown}) instead of being accepted
+   * @param policy the algorithms accepted in SignerInfos and on the path
    */
   public record Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
-      Optional<Instant> atTime, Optional<Path> crls, boolean crlRequired) {
+      Optional<Instant> atTime, Optional<Path> crls, boolean crlRequired,
+      AlgorithmPolicy policy) {
     public Request {
       Objects.requireNonNull(message);
+      Objects.requireNonNull(policy);
       Objects.requireNonNull(cafile);
       Objects.requireNonNull(capath);
       Objects.requireNonNull(atTime);
@@ -78,6 +82,12 @@ public final class Verify {
       if (crlRequired && crls.isEmpty()) {
         throw new IllegalArgumentException("crlRequired without crls");
       }
+    }
+
+    /** With the default algorithm policy. */
+    public Request(byte[] message, Optional<Path> cafile, Optional<Path> capath,
+        Optional<Instant> atTime, Optional<Path> crls, boolean crlRequired) {
+      this(message, cafile, capath, atTime, crls, crlRequired, AlgorithmPolicy.defaults());
     }
 
     /** Without revocation checking. */
@@ -118,13 +128,6 @@ public final class Verify {
           List.of(), List.of(), Optional.empty(), List.of());
     }
   }
-
-  private static final Set<String> REFUSED_DIGESTS = Set.of(
-      "1.2.840.113549.2.5", // MD5
-      "1.2.840.113549.2.2", // MD2
-      "1.2.840.113549.2.4"); // MD4
-  private static final Set<String> REFUSED_SIGNATURES = Set.of(
-      "1.2.840.113549.1.1.4", "1.2.840.113549.1.1.2", "1.2.840.113549.1.1.3");
 
   /**
    * No real message comes near these: each SignerInfo costs a digest of the whole content and
@@ -220,6 +223,7 @@ public final class Verify {
     TrustStore store = trustStores.load(request.cafile(), request.capath());
 
     List<X509Certificate> signers = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
     Optional<Failure> failure = Optional.empty();
     for (SignerInformation si : signerInfos) {
       Optional<X509Certificate> cert = signerCertificate(si, carried, store);
@@ -233,9 +237,8 @@ public final class Verify {
                 + " the trust store"));
         continue;
       }
-      failure = signature(si, cert.get(), carried, store);
+      failure = signature(si, cert.get(), carried, store, request.policy(), warnings);
     }
-    List<String> warnings = new ArrayList<>();
     if (failure.isEmpty()) {
       Date at = Date.from(request.atTime().orElseGet(Instant::now));
       Optional<Revocation.Policy> revocation = Optional.empty();
@@ -245,14 +248,16 @@ public final class Verify {
       }
       for (X509Certificate signer : signers) {
         Optional<ChainValidator.Failure> f = ChainValidator.validate(signer, carried, store, at,
-            revocation, warnings);
+            revocation, request.policy(), warnings);
         if (f.isPresent()) {
           failure = Optional.of(new Failure(f.get().reason(), f.get().detail()));
           break;
         }
       }
     }
-    String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers));
+    // Weak but accepted algorithms belong in the verdict, not only in the sidecar's log.
+    String detail = failure.map(Failure::detail).orElseGet(() -> "signed by " + names(signers)
+        + (warnings.isEmpty() ? "" : "; " + String.join("; ", warnings)));
     return new Result(true, failure.isEmpty(), failure.map(Failure::reason), detail,
         Optional.of(format), signers, carried, Optional.of(content),
         failure.isEmpty() ? warnings : List.of());
@@ -278,11 +283,13 @@ public final class Verify {
   }
 
   private static Optional<Failure> signature(SignerInformation si, X509Certificate cert,
-      List<X509Certificate> carried, TrustStore store) {
-    if (REFUSED_DIGESTS.contains(si.getDigestAlgOID())
-        || REFUSED_SIGNATURES.contains(si.getEncryptionAlgOID())) {
-      return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM,
-          "signer " + describe(si) + " uses a broken digest (MD5 or older)"));
+      List<X509Certificate> carried, TrustStore store, AlgorithmPolicy policy,
+      List<String> warnings) {
+    Optional<String> refused = policy.signerInfoRefusal(si.getDigestAlgOID(),
+        si.getEncryptionAlgOID(), si.getEncryptionAlgParams(), "signer " + describe(si),
+        warnings);
+    if (refused.isPresent()) {
+      return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM, refused.get()));
     }
     try {
       PublicKey key = effectiveKey(cert, carried, store);

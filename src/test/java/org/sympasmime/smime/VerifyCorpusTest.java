@@ -23,6 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
+import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.testutil.SignedMailPki;
@@ -61,6 +62,21 @@ class VerifyCorpusTest {
         Optional.empty(), at));
   }
 
+  /**
+   * Bouncy Castle's 2006 validator certificates are MD5-signed (and BC9's key has 512 bits),
+   * which the default algorithm policy refuses ({@link #validatorMessagesUnderTheDefaultPolicy});
+   * the path, date, usage and revocation rows run under a policy that lets them through, so
+   * that what they test is still tested.
+   */
+  static final AlgorithmPolicy LEGACY = new AlgorithmPolicy(AlgorithmPolicy.Treatment.ACCEPT,
+      AlgorithmPolicy.Treatment.ACCEPT, AlgorithmPolicy.Treatment.WARN, 512, 512, 224);
+
+  static Verify.Result verifyLegacy(byte[] message, String cafile, Optional<Instant> at)
+      throws SmimeException {
+    return VERIFIER.verify(new Verify.Request(message, Optional.of(file(cafile)),
+        Optional.empty(), at, Optional.empty(), false, LEGACY));
+  }
+
   static String reason(Verify.Result r) {
     return r.failure().map(Reason::id).orElse("ok");
   }
@@ -95,7 +111,8 @@ class VerifyCorpusTest {
   })
   void validatorMessages(String id, String message, String cafile, long at, String expected,
       String email) throws Exception {
-    Verify.Result r = verify(read("bouncycastle-mail/" + message), "bouncycastle-mail/" + cafile,
+    Verify.Result r = verifyLegacy(read("bouncycastle-mail/" + message),
+        "bouncycastle-mail/" + cafile,
         at == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(at)));
     assertTrue(r.signed(), id);
     assertEquals(expected, reason(r), id + ": " + r.detail());
@@ -149,7 +166,33 @@ class VerifyCorpusTest {
     return VERIFIER.verify(new Verify.Request(read("bouncycastle-mail/" + message),
         Optional.of(file("bouncycastle-mail/validator.root.crt")), Optional.empty(),
         at == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(at)),
-        Optional.of(file("bouncycastle-mail/validator.revoked.crl")), required));
+        Optional.of(file("bouncycastle-mail/validator.revoked.crl")), required, LEGACY));
+  }
+
+  @ParameterizedTest(name = "{0} {1} under the default policy")
+  @CsvSource({
+    "BC1, validator.validMail.eml, 1157362574, uses MD5",
+    "BC9, validator.shortKey.eml, 1156777526, uses MD5",
+    "BC11, validator.revoked.eml, 1157107745, uses MD5",
+  })
+  void validatorMessagesUnderTheDefaultPolicy(String id, String message, long at, String why)
+      throws Exception {
+    Verify.Result r = verify(read("bouncycastle-mail/" + message),
+        "bouncycastle-mail/validator.root.crt", Optional.of(Instant.ofEpochSecond(at)));
+    assertEquals("unsupported_algorithm", reason(r), id + ": " + r.detail());
+    assertTrue(r.detail().contains(why), r.detail());
+  }
+
+  @Test
+  void shortKeyRefusedEvenWhereMd5IsAccepted() throws Exception {
+    AlgorithmPolicy md5Only = new AlgorithmPolicy(AlgorithmPolicy.Treatment.ACCEPT,
+        AlgorithmPolicy.Treatment.WARN, AlgorithmPolicy.Treatment.WARN, 1024, 2048, 224);
+    Verify.Result r = VERIFIER.verify(new Verify.Request(
+        read("bouncycastle-mail/validator.shortKey.eml"),
+        Optional.of(file("bouncycastle-mail/validator.root.crt")), Optional.empty(),
+        Optional.of(Instant.ofEpochSecond(1156777526)), Optional.empty(), false, md5Only));
+    assertEquals("unsupported_algorithm", reason(r), r.detail());
+    assertTrue(r.detail().contains("512-bit RSA key"), r.detail());
   }
 
   /** The manifest's {@code -noverify} rows: the signature holds, the chain does not. */

@@ -80,7 +80,7 @@ class VerifyTest {
     "chained.eml, cafile-with-int.pem, ok",
     "ec.eml, root.crt, ok",
     "nronly.eml, root.crt, ok",
-    "anyeku.eml, root.crt, ok",
+    "anyeku.eml, root.crt, wrong_usage", // as OpenSSL: anyExtendedKeyUsage alone is not emailProtection
     "serverauth.eml, root.crt, wrong_usage",
     "enconly.eml, root.crt, wrong_usage",
     "noku.eml, root.crt, ok",
