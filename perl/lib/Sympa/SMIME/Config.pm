@@ -220,9 +220,11 @@ sub _open_trusted {
 
     my $fh;
     unless (sysopen $fh, $file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+        my $errno = "$ERRNO";
         return (undef, 'is a symbolic link') if -l $file;
         # The default file is optional; one named explicitly is not.
-        _warn_once("open:$file", 'sympa-smime: cannot read %s: %s', $file, $!)
+        _warn_once("open:$file", 'sympa-smime: cannot read %s: %s',
+            $file, $errno)
             if defined $ENV{SYMPA_SMIME_CONFIG}
             and length $ENV{SYMPA_SMIME_CONFIG};
         return;
@@ -234,8 +236,9 @@ sub _open_trusted {
     }
     my ($why, $dir) = _walk(_parent($file));
     return (undef, $why) if $why;
-    # The directories only root or we can change: the file named in the
-    # last one is for good the one we opened, or we were raced.
+    # Only root or we can change these directories, so the name in the last
+    # one stays what it is now: it must be the file we opened, else the path
+    # changed between the open and the checks.
     my $base  = File::Basename::basename($file);
     my @there = lstat "$dir/$base";
     return (undef, 'was replaced while it was checked')
@@ -410,23 +413,30 @@ meaning of each setting.
 
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
 C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
-when unset), C<crl_required> (0 or 1), C<config_file> (the file that was
-looked at), C<sources> (a hashref telling, for each setting, C<env>,
-C<file> or C<default>) and, when the file cannot be trusted, C<error> (why;
-L<Sympa::SMIME::Sidecar> then starts no sidecar).
+when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
+1), C<config_file> (the file that was looked at), C<sources> (a hashref
+telling, for each setting, C<env>, C<file> or C<default>) and, when the file
+cannot be trusted, C<error> (why; L<Sympa::SMIME::Sidecar> then starts no
+sidecar).
 
-The file is trusted when it is owned by root or by the effective user,
-not writable by everyone, and not in a directory everyone can write to
-(unless it is sticky, as F</tmp>): whoever can change it chooses the
-program run as Sympa's user.  An untrusted file is not read at all.
+The file is trusted when it is not a symbolic link, is owned by root or by
+the effective user and writable by no one else (no group or other write
+bit), and every directory above it, up to F</>, is the same (a sticky
+directory others can write to, as F</tmp>, is not): whoever can change or
+replace it chooses the program run as Sympa's user, or as root for a root
+process that loads the shim.  It is opened once, without following a
+symbolic link, and the open handle is checked.  An untrusted file is not
+read at all.
 
-The result is cached while neither the environment variables nor the file
-(size, modification time, inode, owner, mode, its directory's mode) change,
-so calling it for every message is cheap.
+The result is cached while neither the environment variables, the effective
+user, the file (inode, size, modification and change times, owner, mode)
+nor any directory on the way to it (inode, owner, mode) change, so calling
+it for every message is cheap and a C<chmod> or C<chown> is seen at once.
 
 Problems (an untrusted file, unknown key, bad line, timeout that is not a
-positive number, unknown cipher, C<crl_required> that is neither yes nor no,
-or set without C<crl_path>) are logged once per process: through
+positive number, unknown cipher, C<crl_required> or
+C<require_authenticated_encryption> that is neither yes nor no,
+C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.
 
@@ -468,13 +478,14 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   key_transport = rsa-pkcs1
   crl_path      = /etc/sympa/crls
   crl_required  = no
+  require_authenticated_encryption = no
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
 C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
-C<SYMPA_SMIME_CRL_PATH> and C<SYMPA_SMIME_CRL_REQUIRED> take precedence over
-the file.
+C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
+C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
 
 =head1 SEE ALSO
 
