@@ -275,14 +275,14 @@ write_file("$dir/open/sympa-smime.conf", "cipher = aes-256-gcm\n");
     local $ENV{SYMPA_SMIME_CONFIG} = "$dir/open/sympa-smime.conf";
     like(
         Sympa::SMIME::Sidecar->config->{error},
-        qr/is in \Q$dir\E\/open, which everyone can write to \(mode 0777\)/,
+        qr/is in \Q$dir\E\/open, which is writable by everyone \(mode 0777\)/,
         'file in a world-writable directory: refused'
     );
     chmod 01777, "$dir/open";
     my $conf = Sympa::SMIME::Sidecar->config;
     like(
         $conf->{error},
-        qr/is in \Q$dir\E\/open, which everyone can write to \(mode 1777\)/,
+        qr/is in \Q$dir\E\/open, which is writable by everyone \(mode 1777\)/,
         'a sticky directory (as /tmp): refused too'
     );
     is($conf->{cipher}, 'aes-128-cbc', '... and not used');
@@ -369,7 +369,7 @@ SKIP: {
         ],
         [   'a group-writable directory further up' =>
                 "$t/up-group/etc/sympa-smime.conf",
-            qr/is in \Q$t\E\/up-group, which its group can write to \(mode 0775\)/
+            qr/is in \Q$t\E\/up-group, which is writable by its group \(mode 0775\)/
         ],
         [   'a symbolic link to a good directory, in a directory of sympa' =>
                 "$t/in-sympa/link/sympa-smime.conf",

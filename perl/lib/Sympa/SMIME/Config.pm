@@ -287,12 +287,7 @@ sub _walk {
         return undef if -l _;
         return "is in $path, which is not a directory" unless -d _;
         my $why = _unsafe_owner_or_mode(@stat);
-        return undef unless $why;
-        # Keep the words admins know from 0.1: "which everyone can write to".
-        $why =~ s/\Awritable by everyone/which everyone can write to/
-            or $why =~ s/\Awritable by its group/which its group can write to/
-            or $why = "which is $why";
-        return "is in $path, $why";
+        return $why ? "is in $path, which is $why" : undef;
     };
     if (my $why = $check->('/')) {
         return ($why, $current, @signature);
