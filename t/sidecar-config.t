@@ -12,7 +12,10 @@ delete $ENV{SYMPA_SMIME_JAR};
 my @warned;
 $SIG{__WARN__} = sub { push @warned, $_[0] };
 
-my $dir  = File::Temp->newdir;
+# Under the checkout, not /tmp: a file in a directory others can write to
+# is refused (see "Trust" below).
+mkdir "$ROOT/t/tmp";
+my $dir  = File::Temp->newdir(DIR => "$ROOT/t/tmp");
 my $file = "$dir/sympa-smime.conf";
 
 sub write_file {
@@ -34,17 +37,24 @@ is( $conf->{jar},
 is_deeply(
     [
         @{$conf}{
-            qw(java java_opts timeout cipher key_transport crl_path crl_required)
+            qw(java java_opts timeout cipher key_transport crl_path crl_required
+                require_authenticated_encryption)
         }
     ],
-    [   'java', '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
-        60,     'aes-128-cbc', 'rsa-pkcs1', undef, 0
+    [   'java',
+        '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
+        60,
+        'aes-128-cbc',
+        'rsa-pkcs1',
+        undef,
+        0,
+        0
     ],
     'defaults'
 );
 is_deeply(
     [values %{$conf->{sources}}],
-    [('default') x 8],
+    [('default') x 9],
     'all from defaults'
 );
 like(
@@ -75,8 +85,8 @@ is($conf->{key_transport},          'rsa-pkcs1', 'key_transport default');
 is($conf->{config_file},            $file,       'config_file');
 is($conf->{sources}{timeout},       'file',      'source file');
 is($conf->{sources}{key_transport}, 'default',   'source default');
-is((grep {/unknown setting "colour"/} @warned),    1, 'unknown key warned');
-is((grep {/line 8 is not "key = value"/} @warned), 1, 'bad line warned');
+is((grep { /unknown setting "colour"/ } @warned),    1, 'unknown key warned');
+is((grep { /line 8 is not "key = value"/ } @warned), 1, 'bad line warned');
 
 # Environment over file.
 $ENV{SYMPA_SMIME_TIMEOUT}       = 9;
@@ -96,7 +106,7 @@ timeout = 7
 CONF
 utime time - 100, time - 100, $file;    # a different mtime, for sure
 $conf = Sympa::SMIME::Sidecar->config;
-is((grep {/unknown setting "colour"/} @warned), 1, 'warned only once');
+is((grep { /unknown setting "colour"/ } @warned), 1, 'warned only once');
 is($conf->{cipher}, 'aes-128-cbc', 'file read again after it changed');
 
 # Bad values.
@@ -158,6 +168,28 @@ utime time - 200, time - 200, $file;
 $conf = Sympa::SMIME::Sidecar->config;
 is($conf->{crl_path},     "$dir/file-crls", 'crl_path from file');
 is($conf->{crl_required}, 0,                'crl_required from file');
+
+# require_authenticated_encryption: a yes/no switch like crl_required.
+write_file($file, "require_authenticated_encryption = Yes\n");
+utime time - 250, time - 250, $file;
+$conf = Sympa::SMIME::Sidecar->config;
+is($conf->{require_authenticated_encryption},
+    1, 'require_authenticated_encryption from file');
+is($conf->{sources}{require_authenticated_encryption}, 'file', 'source file');
+{
+    local $ENV{SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION} = 'off';
+    is(Sympa::SMIME::Sidecar->config->{require_authenticated_encryption},
+        0, 'env over file');
+    local $ENV{SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION} = 'sometimes';
+    @warned = ();
+    is(Sympa::SMIME::Sidecar->config->{require_authenticated_encryption},
+        1, 'an unreadable value is taken as yes');
+    like(
+        "@warned",
+        qr/require_authenticated_encryption "sometimes" \(env\) is neither yes nor no; taken as yes/,
+        'and reported'
+    );
+}
 write_file($file, "jar = $dir/dummy.jar\n");
 utime time - 300, time - 300, $file;
 
@@ -215,7 +247,7 @@ like($error->message, qr/java_opts cannot be parsed/, 'unbalanced quote');
 
 # A file others can write names the java run as this user: it is not used
 # and no sidecar starts until it is fixed.
-write_file($file, "jar = $dir/dummy.jar\njava = $dir/evil-java\n");
+write_file($file,            "jar = $dir/dummy.jar\njava = $dir/evil-java\n");
 write_file("$dir/evil-java", "#!/bin/sh\nexit 0\n");
 chmod 0755, "$dir/evil-java";
 chmod 0666, $file;
@@ -243,12 +275,20 @@ write_file("$dir/open/sympa-smime.conf", "cipher = aes-256-gcm\n");
     local $ENV{SYMPA_SMIME_CONFIG} = "$dir/open/sympa-smime.conf";
     like(
         Sympa::SMIME::Sidecar->config->{error},
-        qr/is in \Q$dir\E\/open, which everyone can write to \(mode 0777\)/,
+        qr/is in \Q$dir\E\/open, which is writable by everyone \(mode 0777\)/,
         'file in a world-writable directory: refused'
     );
     chmod 01777, "$dir/open";
     my $conf = Sympa::SMIME::Sidecar->config;
-    is($conf->{error},  undef, 'the directory is sticky (as /tmp): accepted');
+    like(
+        $conf->{error},
+        qr/is in \Q$dir\E\/open, which is writable by everyone \(mode 1777\)/,
+        'a sticky directory (as /tmp): refused too'
+    );
+    is($conf->{cipher}, 'aes-128-cbc', '... and not used');
+    chmod 0755, "$dir/open";
+    $conf = Sympa::SMIME::Sidecar->config;
+    is($conf->{error},  undef,         'chmod 0755: accepted at once');
     is($conf->{cipher}, 'aes-256-gcm', '... and used');
 }
 SKIP: {
@@ -266,6 +306,125 @@ SKIP: {
     local $ENV{SYMPA_SMIME_CONFIG} = '/dev/null';
     is(Sympa::SMIME::Sidecar->config->{error},
         undef, '/dev/null (not a regular file): fine');
+}
+
+# Trust, as root sees it: the file and every directory up to / must be owned
+# by root (or this user) and writable by nobody else, and the file must not
+# be a symbolic link.  Otherwise the sympa user could choose the java a root
+# process (sympa-smime-doctor --keep-user) runs.
+SKIP: {
+    skip 'chown needs root', 27 if $>;
+    my $sympa = getpwnam('sympa') // 65534;
+    chmod 0755, "$dir";    # so that the sympa user can look, below
+    my $t = "$dir/trust";
+    mkdir $_
+        foreach $t, "$t/good", "$t/up-sympa", "$t/up-sympa/etc",
+        "$t/up-group", "$t/up-group/etc", "$t/in-sympa";
+    chown $sympa, -1, "$t/up-sympa", "$t/in-sympa";
+    chmod 0775, "$t/up-group";
+    my $content = "cipher = aes-256-gcm\n";
+    write_file($_, $content)
+        foreach map { "$t/$_/sympa-smime.conf" }
+        qw(good up-sympa/etc up-group/etc in-sympa);
+    symlink 'sympa-smime.conf', "$t/good/link.conf";
+    symlink "$t/good",          "$t/in-sympa/link";
+    symlink 'good',             "$t/good-link";
+
+    # The error for $path (undef when trusted), and whether it was used.
+    my $verdict = sub {
+        local $ENV{SYMPA_SMIME_CONFIG} = shift;
+        my $conf = Sympa::SMIME::Sidecar->config;
+        return ($conf->{error}, $conf->{cipher} eq 'aes-256-gcm');
+    };
+    my ($error, $used) = $verdict->("$t/good/sympa-smime.conf");
+    is($error, undef,
+        'root:root 0644 in root:root 0755 directories: trusted');
+    ok($used, '... and used');
+
+    foreach my $case (
+        [   'a symbolic link to a good file' => "$t/good/link.conf",
+            qr/link\.conf is a symbolic link:/
+        ],
+        [   'a file owned by sympa' => "$t/good/sympa-smime.conf",
+            qr/sympa-smime\.conf is owned by uid $sympa, neither root nor this user \(0\)/,
+            sub { chown $sympa, -1, shift },
+            sub { chown 0,      -1, shift }
+        ],
+        [   'a group-writable file' => "$t/good/sympa-smime.conf",
+            qr/sympa-smime\.conf is writable by its group \(mode 0664\)/,
+            sub { chmod 0664, shift },
+            sub { chmod 0644, shift }
+        ],
+        [   'a world-writable file' => "$t/good/sympa-smime.conf",
+            qr/sympa-smime\.conf is writable by everyone \(mode 0646\)/,
+            sub { chmod 0646, shift },
+            sub { chmod 0644, shift }
+        ],
+        [   'its directory owned by sympa' => "$t/in-sympa/sympa-smime.conf",
+            qr/is in \Q$t\E\/in-sympa, which is owned by uid $sympa, neither root nor this user/
+        ],
+        [   'a directory further up owned by sympa' =>
+                "$t/up-sympa/etc/sympa-smime.conf",
+            qr/is in \Q$t\E\/up-sympa, which is owned by uid $sympa/
+        ],
+        [   'a group-writable directory further up' =>
+                "$t/up-group/etc/sympa-smime.conf",
+            qr/is in \Q$t\E\/up-group, which is writable by its group \(mode 0775\)/
+        ],
+        [   'a symbolic link to a good directory, in a directory of sympa' =>
+                "$t/in-sympa/link/sympa-smime.conf",
+            qr/is in \Q$t\E\/in-sympa, which is owned by uid $sympa/
+        ],
+    ) {
+        my ($name, $path, $why, $break, $repair) = @$case;
+        $break->($path) if $break;
+        @warned = ();
+        my ($error, $used) = $verdict->($path);
+        like($error, $why, "$name: refused, saying why");
+        ok(!$used, "$name: its settings are not used");
+        is((grep { /\Q$path\E .*no sidecar starts/ } @warned),
+            1, "$name: one log line");
+        $repair->($path) if $repair;
+    }
+    is(($verdict->("$t/good/sympa-smime.conf"))[0],
+        undef, 'the file repaired: trusted again at once');
+
+    ($error, $used) = $verdict->("$t/good-link/sympa-smime.conf");
+    is($error, undef,
+        'a symbolic link to a directory, in a trusted directory: trusted');
+    ok($used, '... and used');
+
+    # No sidecar starts from such a file.
+    {
+        local $ENV{SYMPA_SMIME_CONFIG} = "$t/up-sympa/etc/sympa-smime.conf";
+        my $error = failure(java_opts => '');
+        is($error->reason, 'sidecar_unavailable',
+            'a directory of sympa above: no sidecar');
+        like(
+            $error->message,
+            qr/is in \Q$t\E\/up-sympa, which is owned by/,
+            '... and the error says why'
+        );
+    }
+
+    # A chmod of a directory further up is seen at once.
+    chmod 0755, "$t/up-group";
+    ($error, $used) = $verdict->("$t/up-group/etc/sympa-smime.conf");
+    is($error, undef, 'chmod g-w of a directory further up: trusted at once');
+    ok($used, '... and used');
+
+    # The sympa user itself may use a file of its own in its own directory
+    # (Sympa's daemons, /etc/sympa on Debian belongs to sympa).
+    chown $sympa, -1, "$t/in-sympa/sympa-smime.conf";
+    {
+        local $> = $sympa;
+        ($error, $used) = $verdict->("$t/in-sympa/sympa-smime.conf");
+    }
+    is($>,     0,     'back to root');
+    is($error, undef, 'run as sympa: its own file and directory are trusted');
+    ok($used, '... and used');
+    ($error) = $verdict->("$t/in-sympa/sympa-smime.conf");
+    like($error, qr/is owned by uid $sympa/, 'while root still refuses them');
 }
 write_file($file, "\xEF\xBB\xBFcipher = aes-192-cbc\n");
 @warned = ();

@@ -15,6 +15,7 @@ use warnings;
 use Carp           qw();
 use Cwd            qw();
 use English        qw(-no_match_vars);
+use Fcntl          qw(O_NOFOLLOW O_NONBLOCK O_RDONLY);
 use File::Basename qw();
 use File::Spec;
 
@@ -25,8 +26,8 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 
 # The order matters: it is the order of the documentation and of
 # Sympa::SMIME::Sidecar->config->{sources}.
-my @KEYS =
-    qw(jar java java_opts timeout cipher key_transport crl_path crl_required);
+my @KEYS = qw(jar java java_opts timeout cipher key_transport crl_path
+    crl_required require_authenticated_encryption);
 
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
@@ -43,7 +44,13 @@ my %DEFAULT = (
     key_transport => 'rsa-pkcs1',
     crl_path      => undef,
     crl_required  => 0,
+    # Off: mail encrypted with CBC and not signed is what most clients send.
+    require_authenticated_encryption => 0,
 );
+
+# Yes/no settings.
+my %BOOLEAN =
+    map { $_ => 1 } qw(crl_required require_authenticated_encryption);
 
 # What the sidecar implements (docs/protocol.md).  A value outside these is
 # still passed on, so that the sidecar refuses it loudly instead of us
@@ -96,14 +103,17 @@ sub load {
     my $class = shift;
 
     my $file = config_file();
-    my @stat = stat $file;
     # The settings are read on every call (the shim asks for the cipher on
     # each encryption), so keep the parsed file while neither the
-    # environment nor the file (its content, owner or mode, its directory's
-    # mode) changes.
-    my $key = join "\0", $file, (@stat ? @stat[1, 2, 4, 7, 9, 10] : ('-')),
-        ((stat File::Basename::dirname($file))[2] // '-'),
-        map { defined $ENV{$_} ? "=$ENV{$_}" : '-' }
+    # environment, the file (its content, owner or mode) nor any directory
+    # above it changes: a chmod or chown anywhere on the path is seen at
+    # once.  Who we are counts too: a file of the sympa user is trusted by
+    # the sympa user, not by root, and sympa-smime-doctor switches.
+    my @stat = lstat $file;
+    my (undef, undef, @dirs) = _walk(_parent($file));
+    my $key = join "\0", $file, $EFFECTIVE_USER_ID,
+        (@stat ? @stat[0, 1, 2, 4, 7, 9, 10] : ('-')),
+        @dirs, map { defined $ENV{$_} ? "=$ENV{$_}" : '-' }
         map { $ENV_NAME{$_} } @KEYS;
     unless (defined $cache_key and $cache_key eq $key) {
         $cached    = _build($file);
@@ -116,16 +126,16 @@ sub _build {
     my $file = shift;
 
     my %conf = (config_file => $file);
-    my $from_file;
-    if (my $unsafe = _unsafe($file)) {
+    my ($fh, $unsafe) = _open_trusted($file);
+    my $from_file = {};
+    if ($unsafe) {
         # Its settings could be anybody's: not used, and no sidecar runs.
         $conf{error} =
               "$file $unsafe: whoever can change it chooses the java run as "
             . 'this user, so it is not used and no sidecar starts';
         _warn_once("unsafe:$file:$unsafe", 'sympa-smime: %s', $conf{error});
-        $from_file = {};
-    } else {
-        $from_file = _read_file($file);
+    } elsif ($fh) {
+        $from_file = _read_file($file, $fh);
     }
     my %sources;
     foreach my $key (@KEYS) {
@@ -168,20 +178,23 @@ sub _build {
         );
     }
 
-    # A security switch: a value we cannot read is taken as the safer one.
-    my $required = $conf{crl_required};
-    if ($required =~ /\A\s*(?:1|yes|true|on)\s*\z/i) {
-        $conf{crl_required} = 1;
-    } elsif ($required =~ /\A\s*(?:0|no|false|off)\s*\z/i) {
-        $conf{crl_required} = 0;
-    } else {
-        _warn_once(
-            "crl_required:$required",
-            'sympa-smime: crl_required "%s" (%s) is neither yes nor no; taken as yes',
-            $required,
-            $sources{crl_required}
-        );
-        $conf{crl_required} = 1;
+    # Security switches: a value we cannot read is taken as the safer one.
+    foreach my $key (grep { $BOOLEAN{$_} } @KEYS) {
+        my $value = $conf{$key};
+        if ($value =~ /\A\s*(?:1|yes|true|on)\s*\z/i) {
+            $conf{$key} = 1;
+        } elsif ($value =~ /\A\s*(?:0|no|false|off)\s*\z/i) {
+            $conf{$key} = 0;
+        } else {
+            _warn_once(
+                "$key:$value",
+                'sympa-smime: %s "%s" (%s) is neither yes nor no; taken as yes',
+                $key,
+                $value,
+                $sources{$key}
+            );
+            $conf{$key} = 1;
+        }
     }
     _warn_once('crl_required:alone',
         'sympa-smime: crl_required is set but crl_path is not; no revocation checking'
@@ -190,43 +203,125 @@ sub _build {
     return \%conf;
 }
 
-# Why the file cannot be trusted, or nothing: whoever can write it chooses
-# the java the sidecar runs, as the user of Sympa.  Trusted: a regular file
-# owned by root or by this user, writable by nobody else, in a directory
-# others cannot replace it in.  A missing file or one that is not a
-# regular file (/dev/null) holds nothing to fear.
-sub _unsafe {
-    my $file = shift;
-
-    my @stat = stat $file;
-    return undef unless @stat and -f _;
-    my ($mode, $uid) = @stat[2, 4];
-    return sprintf 'is owned by uid %d, neither root nor this user (%d)',
-        $uid, $EFFECTIVE_USER_ID
-        unless $uid == 0 or $uid == $EFFECTIVE_USER_ID;
-    return sprintf 'is writable by everyone (mode %04o)', $mode & 07777
-        if $mode & 0002;
-    my $dir = File::Basename::dirname($file);
-    my @dir = stat $dir;
-    return sprintf 'is in %s, which everyone can write to (mode %04o)',
-        $dir, $dir[2] & 07777
-        if @dir
-        and $dir[2] & 0002
-        and not $dir[2] & 01000;
-    return undef;
-}
-
-sub _read_file {
+# Opens the file for reading if it can be trusted.  Whoever can write it, or
+# replace it, chooses the java the sidecar runs as the user of Sympa, and a
+# root process (sympa-smime-doctor --keep-user) must not run the sympa
+# user's choice.  Trusted: not a symbolic link; a regular file owned by
+# root or by this user and writable by nobody else (no group or other write
+# bit); every directory above it, up to /, likewise.  A sticky directory
+# others can write to (/tmp) is refused too: anyone may create the name
+# there before us, and "only root or we can change it" is a rule one can
+# check.  The file is opened once, then the handle is checked, so what is
+# read is what was checked.
+# Returns ($fh) to read, () when there is nothing to read (missing, not a
+# regular file such as /dev/null), or (undef, why) when it is not trusted.
+sub _open_trusted {
     my $file = shift;
 
     my $fh;
-    unless (open $fh, '<', $file) {
+    unless (sysopen $fh, $file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+        my $errno = "$ERRNO";
+        return (undef, 'is a symbolic link') if -l $file;
         # The default file is optional; one named explicitly is not.
-        _warn_once("open:$file", 'sympa-smime: cannot read %s: %s', $file, $!)
+        _warn_once("open:$file", 'sympa-smime: cannot read %s: %s',
+            $file, $errno)
             if defined $ENV{SYMPA_SMIME_CONFIG}
             and length $ENV{SYMPA_SMIME_CONFIG};
-        return {};
+        return;
     }
+    my @stat = stat $fh;
+    return unless @stat and -f _;
+    if (my $why = _unsafe_owner_or_mode(@stat)) {
+        return (undef, "is $why");
+    }
+    my ($why, $dir) = _walk(_parent($file));
+    return (undef, $why) if $why;
+    # Only root or we can change these directories, so the name in the last
+    # one stays what it is now: it must be the file we opened, else the path
+    # changed between the open and the checks.
+    my $base  = File::Basename::basename($file);
+    my @there = lstat "$dir/$base";
+    return (undef, 'was replaced while it was checked')
+        unless @there
+        and $there[0] == $stat[0]
+        and $there[1] == $stat[1];
+    return ($fh);
+}
+
+# Why a file or directory with this stat cannot be trusted, or nothing.
+sub _unsafe_owner_or_mode {
+    my @stat = @_;
+    my ($mode, $uid) = @stat[2, 4];
+    return sprintf 'owned by uid %d, neither root nor this user (%d)',
+        $uid, $EFFECTIVE_USER_ID
+        unless $uid == 0 or $uid == $EFFECTIVE_USER_ID;
+    return sprintf 'writable by everyone (mode %04o)', $mode & 07777
+        if $mode & 0002;
+    return sprintf 'writable by its group (mode %04o)', $mode & 07777
+        if $mode & 0020;
+    return undef;
+}
+
+sub _parent {
+    my $file = shift;
+    return File::Basename::dirname(File::Spec->rel2abs($file));
+}
+
+# Walks from / to the absolute directory $dir, following symbolic links as
+# the kernel does, and checks every directory it goes through: a link is
+# only as safe as the directory it is in.  Returns (why, dir, @signature):
+# why the path cannot be trusted (or undef), the directory reached without
+# symbolic links, and what load() keys its cache on.
+sub _walk {
+    my $dir = shift;
+
+    my @todo    = split m{/}, $dir;
+    my $current = '/';
+    my @signature;
+    my $links = 0;
+    my $check = sub {
+        my $path = shift;
+        my @stat = lstat $path;
+        push @signature, $path, (@stat ? @stat[1, 2, 4] : '-');
+        return "cannot be checked: $path: $!" unless @stat;
+        return undef if -l _;
+        return "is in $path, which is not a directory" unless -d _;
+        my $why = _unsafe_owner_or_mode(@stat);
+        return $why ? "is in $path, which is $why" : undef;
+    };
+    if (my $why = $check->('/')) {
+        return ($why, $current, @signature);
+    }
+    while (@todo) {
+        my $name = shift @todo;
+        next if $name eq '' or $name eq '.';
+        if ($name eq '..') {
+            $current = File::Basename::dirname($current);
+            next;
+        }
+        my $path = $current eq '/' ? "/$name" : "$current/$name";
+        if (my $why = $check->($path)) {
+            return ($why, $current, @signature);
+        }
+        if (-l $path) {
+            return ("is in $path, with too many symbolic links",
+                $current, @signature)
+                if ++$links > 40;
+            my $target = readlink $path;
+            return ("cannot be checked: $path: $!", $current, @signature)
+                unless defined $target;
+            $current = '/' if $target =~ m{\A/};
+            unshift @todo, split m{/}, $target;
+            next;
+        }
+        $current = $path;
+    }
+    return (undef, $current, @signature);
+}
+
+sub _read_file {
+    my ($file, $fh) = @_;
+
     my %values;
     my %known = map { $_ => 1 } @KEYS;
     while (my $line = <$fh>) {
@@ -313,23 +408,30 @@ meaning of each setting.
 
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
 C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
-when unset), C<crl_required> (0 or 1), C<config_file> (the file that was
-looked at), C<sources> (a hashref telling, for each setting, C<env>,
-C<file> or C<default>) and, when the file cannot be trusted, C<error> (why;
-L<Sympa::SMIME::Sidecar> then starts no sidecar).
+when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
+1), C<config_file> (the file that was looked at), C<sources> (a hashref
+telling, for each setting, C<env>, C<file> or C<default>) and, when the file
+cannot be trusted, C<error> (why; L<Sympa::SMIME::Sidecar> then starts no
+sidecar).
 
-The file is trusted when it is owned by root or by the effective user,
-not writable by everyone, and not in a directory everyone can write to
-(unless it is sticky, as F</tmp>): whoever can change it chooses the
-program run as Sympa's user.  An untrusted file is not read at all.
+The file is trusted when it is not a symbolic link, is owned by root or by
+the effective user and writable by no one else (no group or other write
+bit), and every directory above it, up to F</>, is the same (a sticky
+directory others can write to, as F</tmp>, is not): whoever can change or
+replace it chooses the program run as Sympa's user, or as root for a root
+process that loads the shim.  It is opened once, without following a
+symbolic link, and the open handle is checked.  An untrusted file is not
+read at all.
 
-The result is cached while neither the environment variables nor the file
-(size, modification time, inode, owner, mode, its directory's mode) change,
-so calling it for every message is cheap.
+The result is cached while neither the environment variables, the effective
+user, the file (inode, size, modification and change times, owner, mode)
+nor any directory on the way to it (inode, owner, mode) change, so calling
+it for every message is cheap and a C<chmod> or C<chown> is seen at once.
 
 Problems (an untrusted file, unknown key, bad line, timeout that is not a
-positive number, unknown cipher, C<crl_required> that is neither yes nor no,
-or set without C<crl_path>) are logged once per process: through
+positive number, unknown cipher, C<crl_required> or
+C<require_authenticated_encryption> that is neither yes nor no,
+C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.
 
@@ -371,13 +473,14 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   key_transport = rsa-pkcs1
   crl_path      = /etc/sympa/crls
   crl_required  = no
+  require_authenticated_encryption = no
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
 C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
-C<SYMPA_SMIME_CRL_PATH> and C<SYMPA_SMIME_CRL_REQUIRED> take precedence over
-the file.
+C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
+C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
 
 =head1 SEE ALSO
 

@@ -134,12 +134,20 @@ sub _conf {
         grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @names;
 }
 
+# The sidecar's settings (docs/configuration.md), read again on each call
+# so that a changed file applies without a restart; {} when they cannot be
+# read.
+sub _config {
+    return eval {
+        require Sympa::SMIME::Sidecar;
+        Sympa::SMIME::Sidecar->config;
+    } || {};
+}
+
 # The smime.verify parameters of the crl_path and crl_required settings;
 # none when crl_path is unset.
 sub _revocation {
-    my $config =
-        eval { require Sympa::SMIME::Sidecar; Sympa::SMIME::Sidecar->config }
-        || {};
+    my $config = _config();
     return ()
         unless defined $config->{crl_path} and length $config->{crl_path};
     return (
@@ -190,7 +198,8 @@ sub _parse {
 # Changes: every pair from find_keys() goes in one sidecar call, the parser
 # keeps its temporary files in memory, and a message that cannot be decrypted
 # is marked protected, so it is delivered intact as Sympa's documentation
-# says, not decorated.
+# says, not decorated; with require_authenticated_encryption, so is one whose
+# encryption was not authenticated and that the sender did not sign inside.
 sub smime_decrypt {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -234,6 +243,28 @@ sub smime_decrypt {
         return undef;
     }
     $log->syslog('debug', 'Decrypted with %s', $result->{cert});
+
+    # CBC (EnvelopedData) is malleable: whoever holds a copy can change
+    # blocks of the cleartext (EFAIL), and the list would send the result
+    # to every subscriber.  Unless the encryption was authenticated (GCM),
+    # only a valid signature of the sender inside says the content is what
+    # was sent.
+    if (not $result->{authenticated}
+        and _config()->{require_authenticated_encryption}) {
+        my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
+        my ($certs, $why) = _signed_by($result->{entity_b64}, $sender);
+        unless ($certs) {
+            $log->syslog(
+                'err',
+                'Message could not be decrypted: unauthenticated_encryption: %s is not authenticated and the content is not signed by the sender %s (%s)',
+                $result->{content_encryption} // 'the encryption',
+                $sender // '(none)',
+                $why
+            );
+            $self->{'protected'} = 1;
+            return undef;
+        }
+    }
 
     my $msg_string = $result->{entity_b64};
     my $entity;
@@ -311,9 +342,7 @@ sub smime_encrypt {
         $dup_head->delete($t) unless $t =~ /^(mime|content)-/i;
     }
 
-    my $config =
-        eval { require Sympa::SMIME::Sidecar; Sympa::SMIME::Sidecar->config }
-        || {};
+    my $config = _config();
     my ($result, $error) = _call(
         'smime.encrypt', ['message_b64'],
         entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
@@ -413,39 +442,26 @@ sub smime_sign {
     return $self;
 }
 
-# Keeps 6.2.70: 0 unless is_signed(); protected set; undef when the signature
-# does not verify or no signer certificate is the sender's; else 1 with
-# smime_signed set and the signer's certificate stored as
-# ssl_cert_dir/<sender> (signing and encryption), or <sender>@sign and
-# <sender>@enc (one purpose each), stale files removed.
-# Changes: the sidecar's purpose rules (an EC keyAgreement certificate is one
-# for encryption; nonRepudiation alone is enough for signing); a signer
-# certificate without keyUsage no longer makes it die; only cafile and capath
-# are trusted when one of them is set; the log line gives the reason code;
-# with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
-sub check_smime_signature {
-    $log->syslog('debug2', '(%s)', @_);
-    my $self = shift;
-
-    return 0 unless $self->is_signed;
-
-    ## Messages that should not be altered (no footer)
-    $self->{'protected'} = 1;
-
-    my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
+# The one check of a signature, shared by check_smime_signature() and
+# smime_decrypt(): $string (a message or an entity) must verify with
+# smime.verify against cafile and capath (and the CRLs of crl_path), and a
+# signer certificate must be $sender's.  Returns {both, sign or enc =>
+# PEM}, the sender's certificates by purpose, or undef and why, as
+# "reason: detail" (sender_mismatch when no signer is the sender).
+sub _signed_by {
+    my $string = shift;
+    my $sender = shift;
 
     my ($result, $error) = _call(
         'smime.verify', ['valid'],
-        message_b64 => $self->as_string,
+        message_b64 => $string,
         _conf('cafile', 'capath'),
         _revocation(),
     );
     unless ($result and $result->{valid}) {
         $error //= sprintf '%s: %s', $result->{reason} // 'internal',
             $result->{detail} // '';
-        $log->syslog('info', '%s: Unable to verify S/MIME signature: %s',
-            $self, $error);
-        return undef;
+        return (undef, $error);
     }
 
     # Second step is to check the signer of message matches the sender, and
@@ -468,15 +484,47 @@ sub check_smime_signature {
         }
         last if $certs{'both'} or ($certs{'sign'} and $certs{'enc'});
     }
-    unless ($certs{both} or $certs{sign} or $certs{enc}) {
-        $log->syslog(
-            'info',
-            '%s: Could not extract certificate for %s: sender_mismatch: no signer certificate is the sender\'s',
-            $self,
-            $sender
-        );
+    return (undef, "sender_mismatch: no signer certificate is the sender's")
+        unless $certs{both}
+        or $certs{sign}
+        or $certs{enc};
+    return \%certs;
+}
+
+# Keeps 6.2.70: 0 unless is_signed(); protected set; undef when the signature
+# does not verify or no signer certificate is the sender's; else 1 with
+# smime_signed set and the signer's certificate stored as
+# ssl_cert_dir/<sender> (signing and encryption), or <sender>@sign and
+# <sender>@enc (one purpose each), stale files removed.
+# Changes: the sidecar's purpose rules (an EC keyAgreement certificate is one
+# for encryption; nonRepudiation alone is enough for signing); a signer
+# certificate without keyUsage no longer makes it die; only cafile and capath
+# are trusted when one of them is set; the log line gives the reason code;
+# with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
+sub check_smime_signature {
+    $log->syslog('debug2', '(%s)', @_);
+    my $self = shift;
+
+    return 0 unless $self->is_signed;
+
+    ## Messages that should not be altered (no footer)
+    $self->{'protected'} = 1;
+
+    my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
+
+    my ($certs, $error) = _signed_by($self->as_string, $sender);
+    unless ($certs) {
+        if ($error =~ /\Asender_mismatch:/) {
+            $log->syslog('info',
+                '%s: Could not extract certificate for %s: %s',
+                $self, $sender, $error);
+        } else {
+            $log->syslog('info', '%s: Unable to verify S/MIME signature: %s',
+                $self, $error);
+        }
         return undef;
     }
+    my %certs = %$certs;
 
     # Save them, as email@addr if combined, or as email@addr@sign /
     # email@addr@enc for split certs.
@@ -657,7 +705,11 @@ C<ssl_cert_dir>.  Returns 0, 1 or undef.
 
 Decrypts with C<smime.decrypt> and every key pair of C<find_keys()>.
 Returns 0, the message, or undef (the message is then left intact and marked
-C<protected>).
+C<protected>).  With the sympa-smime setting
+C<require_authenticated_encryption>, content whose encryption was not
+authenticated (CBC, not GCM) is refused that way, with the reason
+C<unauthenticated_encryption>, unless it is signed by the sender and verifies
+as check_smime_signature() requires.
 
 =item Sympa::Message::smime_encrypt ( $email )
 
