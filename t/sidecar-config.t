@@ -38,7 +38,8 @@ is_deeply(
     [
         @{$conf}{
             qw(java java_opts timeout cipher key_transport crl_path crl_required
-                require_authenticated_encryption)
+                require_authenticated_encryption md5 sha1 dsa min_rsa_bits
+                strong_rsa_bits min_ec_bits)
         }
     ],
     [   'java',
@@ -48,13 +49,15 @@ is_deeply(
         'rsa-pkcs1',
         undef,
         0,
-        0
+        0,
+        # The algorithm policy's defaults are the sidecar's own.
+        (undef) x 6
     ],
     'defaults'
 );
 is_deeply(
     [values %{$conf->{sources}}],
-    [('default') x 9],
+    [('default') x 15],
     'all from defaults'
 );
 like(

@@ -27,7 +27,13 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 # The order matters: it is the order of the documentation and of
 # Sympa::SMIME::Sidecar->config->{sources}.
 my @KEYS = qw(jar java java_opts timeout cipher key_transport crl_path
-    crl_required require_authenticated_encryption);
+    crl_required require_authenticated_encryption md5 sha1 dsa min_rsa_bits
+    strong_rsa_bits min_ec_bits);
+
+# The algorithm policy of smime.verify and smime.sign.  Unset, the sidecar's
+# defaults apply: they are written once, in the sidecar (AlgorithmPolicy).
+my @ALGORITHM_POLICY = qw(md5 sha1 dsa min_rsa_bits strong_rsa_bits
+    min_ec_bits);
 
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
@@ -44,6 +50,7 @@ my %DEFAULT = (
     key_transport => 'rsa-pkcs1',
     crl_path      => undef,
     crl_required  => 0,
+
     # Off: mail encrypted with CBC and not signed is what most clients send.
     require_authenticated_encryption => 0,
 );
@@ -61,6 +68,11 @@ my %KNOWN = (
             qw(aes-128-cbc aes-192-cbc aes-256-cbc aes-128-gcm aes-256-gcm)
     },
     key_transport => {map { $_ => 1 } qw(rsa-pkcs1 rsa-oaep rsa-oaep-sha256)},
+    (
+        map {
+            $_ => {map { $_ => 1 } qw(refuse warn accept)}
+        } qw(md5 sha1 dsa)
+    ),
 );
 
 # Sympa daemons read the settings on every call; warn about a given problem
@@ -71,6 +83,23 @@ my $cache_key;
 my $cached;
 
 sub keys_in_order { return @KEYS }
+
+# The algorithm_policy parameter of smime.verify and smime.sign: the settings
+# given, numbers as numbers; empty when none is.  A value the sidecar does not
+# accept makes it refuse the request, so a typo cannot weaken the policy.
+sub algorithm_policy {
+    my $class = shift;
+    my $conf  = shift;
+
+    my %policy;
+    foreach my $key (@ALGORITHM_POLICY) {
+        my $value = $conf->{$key};
+        next unless defined $value and length $value;
+        $value =~ s/\A\s+|\s+\z//g;
+        $policy{$key} = ($value =~ /\A\d+\z/) ? 0 + $value : $value;
+    }
+    return %policy ? (algorithm_policy => \%policy) : ();
+}
 
 sub env_name { return $ENV_NAME{$_[1]} }
 
@@ -89,6 +118,7 @@ sub default_jar {
     foreach my $jar (@candidates) {
         return _clean_path($jar) if -f $jar;
     }
+
     # Nothing installed: name the path a package would install, so that the
     # "jar not found" message points to something an administrator knows.
     return INSTALLED_JAR;
@@ -103,6 +133,7 @@ sub load {
     my $class = shift;
 
     my $file = config_file();
+
     # The settings are read on every call (the shim asks for the cipher on
     # each encryption), so keep the parsed file while neither the
     # environment, the file (its content, owner or mode) nor any directory
@@ -129,6 +160,7 @@ sub _build {
     my ($fh, $unsafe) = _open_trusted($file);
     my $from_file = {};
     if ($unsafe) {
+
         # Its settings could be anybody's: not used, and no sidecar runs.
         $conf{error} =
               "$file $unsafe: whoever can change it chooses the java run as "
@@ -165,12 +197,13 @@ sub _build {
     }
     $conf{timeout} += 0;
 
-    foreach my $key (qw(cipher key_transport)) {
+    foreach my $key (qw(cipher key_transport md5 sha1 dsa)) {
+        next unless defined $conf{$key};
         $conf{$key} = lc $conf{$key};
         next if $KNOWN{$key}{$conf{$key}};
         _warn_once(
             "$key:$conf{$key}",
-            'sympa-smime: %s "%s" (%s) is not one the sidecar knows (%s); it will refuse to encrypt',
+            'sympa-smime: %s "%s" (%s) is not one the sidecar knows (%s); it will refuse the requests that need it',
             $key,
             $conf{$key},
             $sources{$key},
@@ -222,6 +255,7 @@ sub _open_trusted {
     unless (sysopen $fh, $file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
         my $errno = "$ERRNO";
         return (undef, 'is a symbolic link') if -l $file;
+
         # The default file is optional; one named explicitly is not.
         _warn_once("open:$file", 'sympa-smime: cannot read %s: %s',
             $file, $errno)
@@ -236,6 +270,7 @@ sub _open_trusted {
     }
     my ($why, $dir) = _walk(_parent($file));
     return (undef, $why) if $why;
+
     # Only root or we can change these directories, so the name in the last
     # one stays what it is now: it must be the file we opened, else the path
     # changed between the open and the checks.
@@ -326,6 +361,7 @@ sub _read_file {
     my %known = map { $_ => 1 } @KEYS;
     while (my $line = <$fh>) {
         $line =~ s/\r?\n\z//;
+
         # Editors on other systems may start the file with a UTF-8 BOM.
         $line =~ s/\A\xEF\xBB\xBF// if $. == 1;
         next if $line =~ /\A\s*(?:#|\z)/;

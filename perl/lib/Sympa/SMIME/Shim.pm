@@ -156,6 +156,13 @@ sub _revocation {
     );
 }
 
+# The algorithm_policy parameter of smime.verify and smime.sign, from the
+# settings md5, sha1, dsa, min_rsa_bits, strong_rsa_bits and min_ec_bits.
+sub _algorithm_policy {
+    require Sympa::SMIME::Config;
+    return Sympa::SMIME::Config->algorithm_policy(_config());
+}
+
 # Restores into $head every field of $orig_head it lacks, as 6.2.70 does
 # after decrypting, encrypting and signing.
 sub _restore_fields {
@@ -278,6 +285,7 @@ sub smime_decrypt {
     my ($dummy, $body_string) = split /(?:\A|\n)\r?\n/, $msg_string, 2;
     my $head = $entity->head;
     _restore_fields($head, $self->header_as_string);
+
     # Some headers from the initial message should not be restored
     # Content-Disposition and Content-Transfer-Encoding if the result is
     # multipart
@@ -414,6 +422,7 @@ sub smime_sign {
         cert       => $certfile,
         key        => $keyfile,
         _conf('key_passwd', 'cafile'),
+        _algorithm_policy(),
     );
     unless ($result) {
         $log->syslog('err', 'Unable to S/MIME sign message: %s', $error);
@@ -457,6 +466,7 @@ sub _signed_by {
         message_b64 => $string,
         _conf('cafile', 'capath'),
         _revocation(),
+        _algorithm_policy(),
     );
     unless ($result and $result->{valid}) {
         $error //= sprintf '%s: %s', $result->{reason} // 'internal',
@@ -587,6 +597,7 @@ sub parse_cert {
         pem => $pem
     );
     unless ($cert) {
+
         # Text that is no certificate is an answer (6.2.70 said nothing);
         # a sidecar that cannot answer is a failure the listmaster must see,
         # as it also refuses TLS client certificates in wwsympa.
@@ -641,7 +652,8 @@ sub get_cert {
     my $pem = do { local $RS; <$fh> };
     close $fh;
 
-    my ($base64) = $pem =~
+    my ($base64) =
+        $pem =~
         /^-----BEGIN (?:X509 )?CERTIFICATE-----\r?\n(.*?)^-----END /ms;
     unless (defined $base64) {
         $log->syslog(

@@ -76,6 +76,18 @@ public final class Params {
     return value.asBoolean();
   }
 
+  /** An object, handed back as its own {@link Params}; empty when absent or null. */
+  public Optional<Params> optionalObject(String name) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isObject()) {
+      throw RpcException.invalidParams(name + " must be an object");
+    }
+    return Optional.of(new Params(value));
+  }
+
   /** An array of objects; each element is handed back as its own {@link Params}. */
   public List<Params> requireObjects(String name) throws RpcException {
     JsonNode value = node.get(name);

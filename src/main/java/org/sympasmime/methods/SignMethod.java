@@ -30,7 +30,8 @@ final class SignMethod {
         // Sympa passes '' when key_passwd is unset; both mean "no password".
         params.optionalText("key_passwd").filter(s -> !s.isEmpty()),
         params.optionalPath("cafile"),
-        params.optionalBoolean("include_chain", true));
+        params.optionalBoolean("include_chain", true),
+        AlgorithmPolicyParam.read(params));
     Sign.Result result = sign.sign(request);
     for (String warning : result.warnings()) {
       log.println("sympa-smime: warning method=smime.sign: "

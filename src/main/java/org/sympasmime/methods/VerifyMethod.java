@@ -46,7 +46,8 @@ final class VerifyMethod {
         p.optionalPath("capath"),
         p.optionalLong("at_time").map(Instant::ofEpochSecond),
         crls,
-        crlRequired);
+        crlRequired,
+        AlgorithmPolicyParam.read(p));
     Verify.Result result = verifier.verify(request);
     for (String warning : result.warnings()) {
       log.println("sympa-smime: warning method=smime.verify: "

@@ -81,6 +81,8 @@ public final class Sign {
    * @param keyFile the signer's private key
    * @param extraCerts a PEM bundle that may hold more intermediates
    * @param includeChain whether to carry the intermediates at all
+   * @param policy the algorithms the signer certificate may use, as {@code smime.verify}
+   *     applies them
    */
   public record Request(
       byte[] entity,
@@ -88,13 +90,22 @@ public final class Sign {
       Path keyFile,
       Optional<String> keyPassword,
       Optional<Path> extraCerts,
-      boolean includeChain) {
+      boolean includeChain,
+      AlgorithmPolicy policy) {
     public Request {
+      Objects.requireNonNull(policy);
       Objects.requireNonNull(entity);
       Objects.requireNonNull(certFile);
       Objects.requireNonNull(keyFile);
       Objects.requireNonNull(keyPassword);
       Objects.requireNonNull(extraCerts);
+    }
+
+    /** With the default algorithm policy. */
+    public Request(byte[] entity, Path certFile, Path keyFile, Optional<String> keyPassword,
+        Optional<Path> extraCerts, boolean includeChain) {
+      this(entity, certFile, keyFile, keyPassword, extraCerts, includeChain,
+          AlgorithmPolicy.defaults());
     }
 
     @Override
@@ -140,7 +151,7 @@ public final class Sign {
     KeyCertMatch.require(key, request.keyFile(), signer, request.certFile());
     Instant now = clock.instant();
     List<String> warnings = new ArrayList<>();
-    SignerPolicy.check(signer, now, request.certFile(), AlgorithmPolicy.defaults(), warnings);
+    SignerPolicy.check(signer, now, request.certFile(), request.policy(), warnings);
 
     List<X509Certificate> carried = new ArrayList<>();
     carried.add(signer);

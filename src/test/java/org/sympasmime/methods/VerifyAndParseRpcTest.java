@@ -71,6 +71,26 @@ class VerifyAndParseRpcTest {
   }
 
   @Test
+  void algorithmPolicyOverridesOneDefaultAtATime() throws Exception {
+    ObjectNode defaults = request(1, "smime.verify");
+    ((ObjectNode) defaults.get("params"))
+        .put("message_b64", Base64.getEncoder().encodeToString(bytes("alice.eml")))
+        .put("cafile", path("root.crt").toString());
+    ObjectNode strict = defaults.deepCopy().put("id", 2);
+    ((ObjectNode) strict.get("params")).putObject("algorithm_policy").put("min_rsa_bits", 4096);
+    ObjectNode bad = defaults.deepCopy().put("id", 3);
+    ((ObjectNode) bad.get("params")).putObject("algorithm_policy").put("sha1", "maybe");
+    Map<Integer, JsonNode> answers = call(List.of(defaults, strict, bad));
+    assertEquals("ok", answers.get(1).at("/result/reason").asText(), answers.get(1).toString());
+    assertEquals("unsupported_algorithm", answers.get(2).at("/result/reason").asText());
+    assertTrue(answers.get(2).at("/result/detail").asText().contains("at least 4096 bits"),
+        answers.get(2).toString());
+    assertEquals(-32602, answers.get(3).at("/error/code").asInt(), answers.get(3).toString());
+    assertTrue(answers.get(3).at("/error/message").asText()
+        .contains("algorithm_policy.sha1 must be refuse, warn or accept"));
+  }
+
+  @Test
   void verifyMembers() throws Exception {
     ObjectNode ok = request(1, "smime.verify");
     ((ObjectNode) ok.get("params"))
