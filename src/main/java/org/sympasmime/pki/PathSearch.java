@@ -2,7 +2,6 @@ package org.sympasmime.pki;
 
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -13,9 +12,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import javax.security.auth.x500.X500Principal;
-import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
-import org.bouncycastle.asn1.x509.Extension;
 
 /**
  * Finds certification paths from a signer to a self-signed certificate of the trust store,
@@ -106,7 +102,7 @@ final class PathSearch {
 
   private Outcome dfs(List<X509Certificate> path, Predicate<List<X509Certificate>> consumer) {
     X509Certificate last = path.get(path.size() - 1);
-    if (selfIssued(last)) {
+    if (Issuance.selfIssued(last)) {
       if (store.contains(last)) {
         return consumer.test(List.copyOf(path)) ? Outcome.STOPPED : Outcome.FOUND;
       }
@@ -190,47 +186,13 @@ final class PathSearch {
       return Optional.of(known);
     }
     boolean result = false;
-    if (keyIdentifiersAgree(issuer, subject)) {
+    if (Issuance.keyIdentifiersAgree(issuer, subject)) {
       if (++signatureChecks > budget.maxSignatureChecks()) {
         return Optional.empty();
       }
-      result = verifies(subject, issuer);
+      result = Issuance.signatureVerifies(subject, issuer);
     }
     issued.put(edge, result);
     return Optional.of(result);
-  }
-
-  static boolean verifies(X509Certificate cert, X509Certificate issuer) {
-    try {
-      cert.verify(issuer.getPublicKey(), BcProvider.get());
-      return true;
-    } catch (Exception e) {
-      // Any failure (wrong key, unknown algorithm, a key that does not decode) means "not
-      // the issuer".
-      return false;
-    }
-  }
-
-  private static boolean keyIdentifiersAgree(X509Certificate issuer, X509Certificate subject) {
-    Optional<byte[]> aki = authorityKeyId(subject);
-    Optional<byte[]> ski = subjectKeyId(issuer);
-    return aki.isEmpty() || ski.isEmpty() || Arrays.equals(aki.get(), ski.get());
-  }
-
-  /** Same subject and issuer names, and no key identifier says otherwise. */
-  static boolean selfIssued(X509Certificate c) {
-    return c.getSubjectX500Principal().equals(c.getIssuerX500Principal())
-        && keyIdentifiersAgree(c, c);
-  }
-
-  private static Optional<byte[]> subjectKeyId(X509Certificate c) {
-    return Extensions.decode(c.getExtensionValue(Extension.subjectKeyIdentifier.getId()))
-        .map(v -> ASN1OctetString.getInstance(v).getOctets());
-  }
-
-  private static Optional<byte[]> authorityKeyId(X509Certificate c) {
-    return Extensions.decode(c.getExtensionValue(Extension.authorityKeyIdentifier.getId()))
-        .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifier())
-        .filter(id -> id != null);
   }
 }

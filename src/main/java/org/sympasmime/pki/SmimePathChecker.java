@@ -145,11 +145,11 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     if (refused.isPresent()) {
       fail(Reason.UNSUPPORTED_ALGORITHM, refused.get());
     }
-    if (isSigner || !PathSearch.selfIssued(cert)) {
+    if (isSigner || !Issuance.selfIssued(cert)) {
       checkNames(cert, isSigner, name);
     }
     if (!isSigner) {
-      if (!PathSearch.selfIssued(cert)) {
+      if (!Issuance.selfIssued(cert)) {
         intermediates++;
         int anchorPathLen = anchor.map(X509Certificate::getBasicConstraints).orElse(-1);
         if (anchorPathLen >= 0 && anchorPathLen != Integer.MAX_VALUE

@@ -7,13 +7,13 @@ import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
+import org.sympasmime.pki.Issuance;
 
 /**
  * The intermediates that chain a signer certificate towards its root, taken from a pool of
- * certificates (the rest of the list's cert.pem, then the cafile). An issuer is a pool member
- * whose subject is the certificate's issuer DN <em>and</em> whose key verifies the
- * certificate's signature, so same-DN certificates (re-keyed or cross-signed intermediates)
- * are told apart. The self-signed root is never included: verifiers must have it already, and
+ * certificates (the rest of the list's cert.pem, then the cafile). An issuer is what
+ * {@link Issuance#issued} says, the rule the verifier's path search uses too. The
+ * self-signed root is never included: verifiers must have it already, and
  * carrying it would only invite them to trust it.
  */
 final class SignerChain {
@@ -27,9 +27,9 @@ final class SignerChain {
     List<X509Certificate> chain = new ArrayList<>();
     List<X509Certificate> used = new ArrayList<>(List.of(signer));
     X509Certificate current = signer;
-    while (chain.size() < MAX_DEPTH && !selfSigned(current)) {
+    while (chain.size() < MAX_DEPTH && !Issuance.selfSigned(current)) {
       Optional<X509Certificate> issuer = issuerOf(current, pool, used, now);
-      if (issuer.isEmpty() || selfSigned(issuer.get())) {
+      if (issuer.isEmpty() || Issuance.selfSigned(issuer.get())) {
         break;
       }
       chain.add(issuer.get());
@@ -44,25 +44,8 @@ final class SignerChain {
       List<X509Certificate> pool, List<X509Certificate> used, Instant now) {
     return pool.stream()
         .filter(c -> !used.contains(c)) // Certificate.equals compares the encoding
-        .filter(c -> c.getSubjectX500Principal().equals(cert.getIssuerX500Principal()))
-        .filter(c -> verifies(cert, c))
+        .filter(c -> Issuance.issued(c, cert))
         .min(Comparator.comparing((X509Certificate c) -> validAt(c, now) ? 0 : 1));
-  }
-
-  static boolean selfSigned(X509Certificate cert) {
-    return cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal())
-        && verifies(cert, cert);
-  }
-
-  private static boolean verifies(X509Certificate cert, X509Certificate issuer) {
-    try {
-      cert.verify(issuer.getPublicKey());
-      return true;
-    } catch (Exception e) {
-      // Any failure (wrong key, unknown algorithm, a key that does not decode) means "not
-      // the issuer".
-      return false;
-    }
   }
 
   private static boolean validAt(X509Certificate cert, Instant now) {

@@ -1,0 +1,68 @@
+package org.sympasmime.pki;
+
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.Optional;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+
+/**
+ * Who issued a certificate: the one rule shared by the verifier's path search and by the
+ * signer's choice of intermediates to carry, so that the list carries the chain its own
+ * verifier would build.
+ */
+public final class Issuance {
+  private Issuance() {}
+
+  /**
+   * {@code issuer} issued {@code cert}: names chain, key identifiers (when both are present)
+   * agree, and the signature verifies. Same-DN certificates (re-keyed or cross-signed
+   * intermediates) are told apart by their keys.
+   */
+  public static boolean issued(X509Certificate issuer, X509Certificate cert) {
+    return cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())
+        && keyIdentifiersAgree(issuer, cert) && signatureVerifies(cert, issuer);
+  }
+
+  /** Same subject and issuer names, and no key identifier says otherwise. */
+  public static boolean selfIssued(X509Certificate c) {
+    return c.getSubjectX500Principal().equals(c.getIssuerX500Principal())
+        && keyIdentifiersAgree(c, c);
+  }
+
+  /** Self-issued, and its own key verifies its signature: a root. */
+  public static boolean selfSigned(X509Certificate c) {
+    return selfIssued(c) && signatureVerifies(c, c);
+  }
+
+  /** The cheap half of {@link #issued}: what decides before any signature is checked. */
+  static boolean keyIdentifiersAgree(X509Certificate issuer, X509Certificate cert) {
+    Optional<byte[]> aki = authorityKeyId(cert);
+    Optional<byte[]> ski = subjectKeyId(issuer);
+    return aki.isEmpty() || ski.isEmpty() || Arrays.equals(aki.get(), ski.get());
+  }
+
+  /** The costly half of {@link #issued}. */
+  static boolean signatureVerifies(X509Certificate cert, X509Certificate issuer) {
+    try {
+      cert.verify(issuer.getPublicKey(), BcProvider.get());
+      return true;
+    } catch (Exception e) {
+      // Any failure (wrong key, unknown algorithm, a key that does not decode) means "not
+      // the issuer".
+      return false;
+    }
+  }
+
+  private static Optional<byte[]> subjectKeyId(X509Certificate c) {
+    return Extensions.decode(c.getExtensionValue(Extension.subjectKeyIdentifier.getId()))
+        .map(v -> ASN1OctetString.getInstance(v).getOctets());
+  }
+
+  private static Optional<byte[]> authorityKeyId(X509Certificate c) {
+    return Extensions.decode(c.getExtensionValue(Extension.authorityKeyIdentifier.getId()))
+        .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifier())
+        .filter(id -> id != null);
+  }
+}
