@@ -178,10 +178,10 @@ public final class ChainValidator {
           "the keyUsage of CA " + name + " does not allow certificate signing"));
     }
     boolean hasBasic = anchor.getExtensionValue("2.5.29.19") != null;
-    // OpenSSL accepts a v1 root, or one whose keyUsage allows certSign, without
-    // basicConstraints.
+    // OpenSSL accepts a v1 root, one whose keyUsage allows certSign, or one whose Netscape
+    // cert type says S/MIME CA, without basicConstraints.
     boolean isCa = hasBasic ? anchor.getBasicConstraints() >= 0
-        : anchor.getVersion() == 1 || ku != null;
+        : anchor.getVersion() == 1 || ku != null || SmimeSigningPurpose.netscapeSmimeCa(anchor);
     if (!isCa) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN, name + " is not a CA"));
     }

@@ -89,6 +89,8 @@ final class SmimePathChecker extends PKIXCertPathChecker {
   private final AlgorithmPolicy policy;
   private final Findings findings;
   private PKIXNameConstraintValidator names;
+  /** Each CA's permitted rfc822Name subtrees, for the case of mailbox local parts. */
+  private List<List<String>> permittedMailboxes;
   private int intermediates;
 
   /**
@@ -108,6 +110,7 @@ final class SmimePathChecker extends PKIXCertPathChecker {
       throw new CertPathValidatorException("forward checking is not supported");
     }
     names = new PKIXNameConstraintValidator();
+    permittedMailboxes = new ArrayList<>();
     intermediates = 0;
     if (anchor.isPresent()) {
       addConstraints(anchor.get());
@@ -202,6 +205,15 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     }
     if (nc.get().getPermittedSubtrees() != null) {
       names.intersectPermittedSubtree(nc.get().getPermittedSubtrees());
+      List<String> rfc822 = new ArrayList<>();
+      for (GeneralSubtree permitted : nc.get().getPermittedSubtrees()) {
+        if (permitted.getBase().getTagNo() == GeneralName.rfc822Name) {
+          rfc822.add(((ASN1String) permitted.getBase().getName()).getString());
+        }
+      }
+      if (!rfc822.isEmpty()) {
+        permittedMailboxes.add(rfc822);
+      }
     }
     if (nc.get().getExcludedSubtrees() != null) {
       for (GeneralSubtree excluded : nc.get().getExcludedSubtrees()) {
@@ -257,6 +269,36 @@ final class SmimePathChecker extends PKIXCertPathChecker {
   private void check(GeneralName n) throws NameConstraintValidatorException {
     names.checkPermitted(n);
     names.checkExcluded(n);
+    if (n.getTagNo() == GeneralName.rfc822Name) {
+      String address = ((ASN1String) n.getName()).getString();
+      for (List<String> permitted : permittedMailboxes) {
+        if (permitted.stream().noneMatch(base -> rfc822Within(address, base))) {
+          throw new NameConstraintValidatorException("the address " + address
+              + " is not within the permitted rfc822Name subtrees " + permitted);
+        }
+      }
+    }
+  }
+
+  /**
+   * RFC 5280 4.2.1.10's rfc822Name matching with the local part compared exactly, as OpenSSL
+   * does: Bouncy Castle ignores case in the whole address, so a CA permitted only
+   * {@code list@example.org} could certify {@code List@example.org}, a different mailbox on
+   * servers that honour case. The rest of the comparison is Bouncy Castle's, already passed.
+   */
+  private static boolean rfc822Within(String address, String base) {
+    int at = address.lastIndexOf('@');
+    String domain = address.substring(at + 1);
+    int baseAt = base.lastIndexOf('@');
+    if (baseAt >= 0) {
+      return at >= 0 && address.substring(0, at).equals(base.substring(0, baseAt))
+          && domain.equalsIgnoreCase(base.substring(baseAt + 1));
+    }
+    if (base.startsWith(".")) {
+      return domain.regionMatches(true, domain.length() - base.length(), base, 0,
+          base.length());
+    }
+    return domain.equalsIgnoreCase(base);
   }
 
   /**

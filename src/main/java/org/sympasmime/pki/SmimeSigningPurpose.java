@@ -26,6 +26,7 @@ public final class SmimeSigningPurpose {
   private static final String EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4";
   private static final int NS_SSL_CLIENT = 0x80;
   private static final int NS_SMIME = 0x20;
+  private static final int NS_SMIME_CA = 0x02;
 
   private SmimeSigningPurpose() {}
 
@@ -55,6 +56,14 @@ public final class SmimeSigningPurpose {
       }
     }
     return Optional.empty();
+  }
+
+  /** A Netscape cert type with the S/MIME CA bit (0x02), which OpenSSL takes as a CA. */
+  static boolean netscapeSmimeCa(X509Certificate c) {
+    return Extensions.decode(c.getExtensionValue(NETSCAPE_CERT_TYPE))
+        .map(v -> DERBitString.getInstance(v).getBytes())
+        .map(bits -> bits.length > 0 && (bits[0] & NS_SMIME_CA) != 0)
+        .orElse(false);
   }
 
   /** Why {@code ca} may not issue certificates for mail signers. */
