@@ -40,6 +40,17 @@ use constant STDERR_KEEP => 3;
 # print why it could not start, short enough not to hold a mail up.
 use constant DEATH_DRAIN => 1;
 
+# JVM options given before the administrator's java_opts, always.  stdout is
+# the protocol: whatever the JVM itself prints (its OutOfMemoryError line,
+# unified logging's warnings) goes to stderr, and a sidecar out of memory
+# exits at once, to be restarted, rather than limp on with threads dead.
+use constant JVM_OPTIONS => qw(
+    -XX:+ExitOnOutOfMemoryError
+    -XX:+DisplayVMOutputToStderr
+    -Xlog:disable
+    -Xlog:all=warning:stderr
+);
+
 my $JSON_CLASS;
 
 BEGIN {
@@ -355,7 +366,7 @@ sub _start {
             ),
         );
     }
-    my @command = ($java, @options, '-jar', $conf->{jar});
+    my @command = ($java, JVM_OPTIONS, @options, '-jar', $conf->{jar});
 
     my ($in, $out, $err) = (undef, undef, Symbol::gensym());
     my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
@@ -613,11 +624,14 @@ sub _relay_line {
     # A per-request failure is also returned to the caller, who logs it
     # with the message it concerns (the shim does, with its reason code), so
     # it is only kept at debug level here: one failure, one log line.
+    # So is the JVM's last word on running out of memory: the line saying
+    # that the sidecar failed quotes it.
     my $level =
         $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
         ? 'debug'
-        : $line =~ /error/i ? 'err'
-        :                     'info';
+        : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/ ? 'debug'
+        : $line =~ /error/i                                            ? 'err'
+        :                                                                'info';
     _log($level, 'sidecar: %s', $line);
     return;
 }
@@ -715,6 +729,8 @@ sub _stop {
         : sprintf('exited with status %d', $proc->{status} >> 8);
     $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
         if @{$proc->{stderr_tail}};
+    $how = "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
+        if grep {/OutOfMemoryError/} @{$proc->{stderr_tail}};
     return $how;
 }
 
