@@ -900,6 +900,13 @@ the next calls.  It is restarted when it died (the call is then sent again,
 once), killed when it does not answer in time, and stopped when the process
 exits.  Its stderr lines go to Sympa's log.
 
+The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
+-XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
+C<java_opts>, then C<-jar> and the jar: whatever the JVM itself prints goes
+to stderr, never to the protocol on stdout, and a sidecar out of memory
+exits, to be restarted.  Answers are read while requests are written, as
+the sidecar stops reading requests while its memory budget is spent.
+
 =head2 Processes
 
 Each process has its own sidecar.  A child created by C<fork> that calls the
@@ -921,7 +928,8 @@ than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
 sent; it is then killed) twice in a row while handling the call.  The
 message names the path or tells how the sidecar ended, with its last stderr
-lines.
+lines; for a sidecar that ran out of memory it says so, and that C<-Xmx> in
+C<java_opts> gives it a larger heap.
 
 =item C<timeout> (code 0)
 
