@@ -5,10 +5,10 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../perl/lib", "$FindBin::Bin/lib";
-use File::Temp qw(tempdir);
-use IPC::Open3 qw();
+use File::Temp   qw(tempdir);
+use IPC::Open3   qw();
 use MIME::Base64 qw(encode_base64 decode_base64);
-use Symbol qw();
+use Symbol       qw();
 use Test::More;
 use SidecarTest qw(require_jar);
 
@@ -28,16 +28,16 @@ my @syslog;
 }
 
 my $dir = tempdir(CLEANUP => 1);
-system(
-    'openssl req -x509 -newkey rsa:2048 -nodes -days 2'
+system(   'openssl req -x509 -newkey rsa:2048 -nodes -days 2'
         . " -subj '/CN=Memory/emailAddress=memory\@example.org'"
-        . " -keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1"
-) == 0 or BAIL_OUT('openssl cannot make a certificate');
+        . " -keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1") == 0
+    or BAIL_OUT('openssl cannot make a certificate');
 
 # A java that notes its arguments, so that the command can be replayed.
 my $java = "$dir/java";
 open my $fh, '>', $java or die $!;
-print $fh qq{#!/bin/sh\nprintf '%s\\n' "\$@" > "$dir/args"\nexec java "\$@"\n};
+print $fh
+    qq{#!/bin/sh\nprintf '%s\\n' "\$@" > "$dir/args"\nexec java "\$@"\n};
 close $fh;
 chmod 0755, $java;
 
@@ -56,7 +56,7 @@ sub encrypt {
 }
 
 # 64 MiB of heap: a request costing 8 bytes per byte fits up to about
-# 4.7 MB, two at once do not.  So the two 4 MiB ones must take turns, and
+# 4.7 MiB, two at once do not.  So the two 4 MiB ones must take turns, and
 # the 8 MiB one can never fit.
 {
     my $sidecar = Sympa::SMIME::Sidecar->new(
@@ -68,8 +68,8 @@ sub encrypt {
     my $pid = $sidecar->pid;
     @syslog = ();
 
-    my $big  = entity_b64(3 << 20);
-    my $huge = entity_b64(6 << 20);
+    my $big     = entity_b64(3 << 20);
+    my $huge    = entity_b64(6 << 20);
     my @answers = $sidecar->call_many(
         [encrypt($big), encrypt($big), encrypt($huge), ['service.health']]);
 
@@ -85,15 +85,16 @@ sub encrypt {
     }
     my $error = $answers[2]{error};
     is(ref $error && $error->reason, 'too_large', 'the huge one: too_large');
-    like(ref $error && $error->message,
-        qr/-Xmx in java_opts/, 'its message says what to change');
+    like(
+        ref $error && $error->message,
+        qr/-Xmx in java_opts/,
+        'its message says what to change'
+    );
     is($answers[3]{result} && $answers[3]{result}{status},
         'ok', 'the small one after it answered');
     is($sidecar->pid, $pid, 'the same sidecar survived');
-    is_deeply(
-        [grep { $_->[1] =~ /failed|restart|not JSON/ } @syslog],
-        [], 'no failure, no restart, nothing but JSON on stdout'
-    );
+    is_deeply([grep { $_->[1] =~ /failed|restart|not JSON/ } @syslog],
+        [], 'no failure, no restart, nothing but JSON on stdout');
     $sidecar->shutdown;
 }
 
@@ -146,7 +147,7 @@ sub encrypt {
     my $stdout = do { local $/; <$out> };
     my $stderr = do { local $/; <$err> };
     waitpid $pid, 0;
-    is($? >> 8, 3, 'the JVM exits with status 3');
+    is($? >> 8, 3,  'the JVM exits with status 3');
     is($stdout, '', 'stdout: nothing');
     like(
         $stderr,

@@ -629,9 +629,10 @@ sub _relay_line {
     my $level =
         $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
         ? 'debug'
-        : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/ ? 'debug'
-        : $line =~ /error/i                                            ? 'err'
-        :                                                                'info';
+        : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/
+        ? 'debug'
+        : $line =~ /error/i ? 'err'
+        :                     'info';
     _log($level, 'sidecar: %s', $line);
     return;
 }
@@ -729,7 +730,8 @@ sub _stop {
         : sprintf('exited with status %d', $proc->{status} >> 8);
     $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
         if @{$proc->{stderr_tail}};
-    $how = "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
+    $how =
+        "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
         if grep {/OutOfMemoryError/} @{$proc->{stderr_tail}};
     return $how;
 }
