@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Splits a byte stream into LF-terminated lines, reserving each line's expected cost in the
@@ -45,8 +46,8 @@ final class LineReader {
    */
   record Line(Status status, byte[] bytes, long length, long reserved) {}
 
-  /** Returns the next line, or null at end of stream. A final unterminated line is returned. */
-  Line next() throws IOException, InterruptedException {
+  /** The next line; empty at end of stream. A final unterminated line is returned. */
+  Optional<Line> next() throws IOException, InterruptedException {
     // Pieces rather than a growing array: a doubling buffer would briefly hold three times the
     // line, which the budget would have to count.
     List<byte[]> pieces = new ArrayList<>();
@@ -63,9 +64,9 @@ final class LineReader {
         if (limit <= 0) {
           limit = 0;
           if (!sawAny) {
-            return null;
+            return Optional.empty();
           }
-          return finish(status, pieces, size, reserved, head, headLength);
+          return Optional.of(finish(status, pieces, size, reserved, head, headLength));
         }
       }
       sawAny = true;
@@ -97,7 +98,7 @@ final class LineReader {
       size += length;
       if (pos < limit) {
         pos++; // the LF
-        return finish(status, pieces, size, reserved, head, headLength);
+        return Optional.of(finish(status, pieces, size, reserved, head, headLength));
       }
     }
   }

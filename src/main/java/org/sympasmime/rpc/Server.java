@@ -100,8 +100,9 @@ public final class Server {
             new ThreadPoolExecutor.CallerRunsPolicy());
     LineReader reader = new LineReader(in, maxLineBytes, budget);
     try {
-      LineReader.Line line;
-      while ((line = reader.next()) != null) {
+      for (Optional<LineReader.Line> next = reader.next(); next.isPresent();
+          next = reader.next()) {
+        LineReader.Line line = next.get();
         switch (line.status()) {
           case TOO_LONG -> refuse(line, "request line longer than " + maxLineBytes + " bytes",
               outbox);
@@ -110,8 +111,7 @@ public final class Server {
             if (isBlank(line.bytes())) {
               budget.release(line.reserved());
             } else {
-              LineReader.Line request = line;
-              pool.execute(() -> respond(request, outbox));
+              pool.execute(() -> respond(line, outbox));
             }
           }
         }

@@ -9,16 +9,18 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** In-flight memory is bounded in bytes: big requests wait their turn, impossible ones fail. */
@@ -98,7 +100,6 @@ class MemoryBudgetTest {
   @Test
   void theReaderStopsReadingWhileTheBudgetIsSpent() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    AtomicReference<Thread> reader = new AtomicReference<>();
     MethodTable blocking = MethodTable.builder().add("test.size", params -> {
       try {
         // Held until the reader has stopped for want of budget.
@@ -115,7 +116,6 @@ class MemoryBudgetTest {
     CountingInput in = new CountingInput(input);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Thread serving = new Thread(() -> {
-      reader.set(Thread.currentThread());
       try {
         server(blocking, budget).serve(in, out);
       } catch (Exception e) {
@@ -123,11 +123,7 @@ class MemoryBudgetTest {
       }
     });
     serving.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (serving.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(Thread.State.WAITING, serving.getState(), "the reader waits for budget");
+    awaitWaiting(serving);
     assertTrue(in.position() < input.length, "and has not read the rest of stdin: "
         + in.position() + " of " + input.length);
     release.countDown();
@@ -139,6 +135,88 @@ class MemoryBudgetTest {
     assertEquals(10, byId.get(3).path("result").path("length").asInt());
     assertEquals(input.length, in.position());
     assertEquals(0, budget.inFlight());
+  }
+
+  @Test
+  void anAnswerHoldsItsMemoryUntilWritten() throws Exception {
+    // test.big: a small request with a 2.5 MiB answer. While stdout does not take it, a 0.5 MiB
+    // request (1 MiB of cost) does not fit in the 3 MiB budget.
+    MethodTable big = MethodTable.builder().add("test.big", params ->
+        JsonNodeFactory.instance.objectNode().put("data",
+            "y".repeat(params.path("size").asInt()))).build();
+    MemoryBudget budget = new MemoryBudget(3L * MIB, 2);
+    byte[] first = ("{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"test.big\",\"params\":{\"size\":"
+        + (5 * MIB / 2) + "}}\n").getBytes(StandardCharsets.UTF_8);
+    byte[] rest = request(2, MIB / 2).replace("test.size", "test.big")
+        .getBytes(StandardCharsets.UTF_8);
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch stdoutFree = new CountDownLatch(1);
+    ByteArrayOutputStream written = new ByteArrayOutputStream();
+    OutputStream stdout = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        writing.countDown();
+        try {
+          assertTrue(stdoutFree.await(30, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+        written.write(b, off, len);
+      }
+    };
+    // The second request only comes once the writer holds the first answer.
+    CountingInput in = new CountingInput(concat(first, rest)) {
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (position() == first.length) {
+          try {
+            assertTrue(writing.await(30, TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+        int before = first.length - position();
+        return super.read(b, off, before > 0 ? Math.min(len, before) : len);
+      }
+    };
+    Thread serving = new Thread(() -> {
+      try {
+        server(big, budget).serve(in, stdout);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    serving.start();
+    awaitWaiting(serving);
+    assertTrue(in.position() < first.length + rest.length, "stdin not read to its end");
+    assertTrue(budget.inFlight() >= 5 * MIB / 2, "the unwritten answer counts");
+    stdoutFree.countDown();
+    serving.join(30_000);
+
+    Map<Integer, JsonNode> byId = byId(answers(written));
+    assertEquals(5 * MIB / 2, byId.get(1).path("result").path("data").asText().length());
+    assertTrue(byId.get(2).has("result"), "request 2 answered: " + byId.get(2));
+    assertEquals(0, budget.inFlight());
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] both = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, both, a.length, b.length);
+    return both;
+  }
+
+  /** Waits until {@code thread} waits: the reader, for budget (nothing else makes it wait). */
+  private static void awaitWaiting(Thread thread) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(Thread.State.WAITING, thread.getState(), "the reader waits for budget");
   }
 
   @Test
@@ -200,7 +278,7 @@ class MemoryBudgetTest {
   }
 
   /** A byte array input that tells how far it has been read. */
-  private static final class CountingInput extends ByteArrayInputStream {
+  private static class CountingInput extends ByteArrayInputStream {
     CountingInput(byte[] bytes) {
       super(bytes);
     }
