@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -115,15 +116,7 @@ class MemoryBudgetTest {
         .getBytes(StandardCharsets.UTF_8);
     CountingInput in = new CountingInput(input);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Thread serving = new Thread(() -> {
-      try {
-        server(blocking, budget).serve(in, out);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    serving.start();
-    awaitWaiting(serving);
+    Thread serving = serveInBackground(server(blocking, budget), in, out);
     assertTrue(in.position() < input.length, "and has not read the rest of stdin: "
         + in.position() + " of " + input.length);
     release.countDown();
@@ -184,15 +177,7 @@ class MemoryBudgetTest {
         return super.read(b, off, before > 0 ? Math.min(len, before) : len);
       }
     };
-    Thread serving = new Thread(() -> {
-      try {
-        server(big, budget).serve(in, stdout);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    serving.start();
-    awaitWaiting(serving);
+    Thread serving = serveInBackground(server(big, budget), in, stdout);
     assertTrue(in.position() < first.length + rest.length, "stdin not read to its end");
     assertTrue(budget.inFlight() >= 5 * MIB / 2, "the unwritten answer counts");
     stdoutFree.countDown();
@@ -208,6 +193,21 @@ class MemoryBudgetTest {
     byte[] both = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, both, a.length, b.length);
     return both;
+  }
+
+  /** Starts {@code server} on its own thread and returns once its reader waits for budget. */
+  private static Thread serveInBackground(Server server, InputStream in, OutputStream out)
+      throws InterruptedException {
+    Thread serving = new Thread(() -> {
+      try {
+        server.serve(in, out);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    serving.start();
+    awaitWaiting(serving);
+    return serving;
   }
 
   /** Waits until {@code thread} waits: the reader, for budget (nothing else makes it wait). */
