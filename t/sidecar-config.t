@@ -203,8 +203,11 @@ is($sidecar->config->{sources}{java}, 'override',  'source override');
 is($sidecar->config->{timeout},       9,           'others as configured');
 is_deeply(
     $sidecar->call('test.echo')->{argv},
-    ['-Da=1', '-Db=two words', '-jar', "$dir/dummy.jar"],
-    'command line: java_opts (shell quoting), -jar, the jar'
+    [   qw(-XX:+ExitOnOutOfMemoryError -XX:+DisplayVMOutputToStderr
+            -Xlog:disable -Xlog:all=warning:stderr),
+        '-Da=1', '-Db=two words', '-jar', "$dir/dummy.jar"
+    ],
+    'command line: our JVM options, java_opts (shell quoting), -jar, the jar'
 );
 $sidecar->shutdown;
 

@@ -47,8 +47,9 @@ is_deeply([$sidecar->call_many([])], [], 'empty batch');
 is($sidecar->pid, $pid, 'all on the same sidecar');
 $sidecar->shutdown;
 
-# A line over the sidecar's limit is answered with id null; with one request
-# per line the client still knows which request it was.
+# A line over the sidecar's limit is answered too_large, with its id since
+# the client sends the id first (with id null, one request per line would
+# still tell the client which request it was).
 my $small = Sympa::SMIME::Sidecar->new(
     java_opts => '-Dsympa.smime.maxLineBytes=2000');
 my @mixed;

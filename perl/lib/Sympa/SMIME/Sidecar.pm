@@ -40,6 +40,17 @@ use constant STDERR_KEEP => 3;
 # print why it could not start, short enough not to hold a mail up.
 use constant DEATH_DRAIN => 1;
 
+# JVM options given before the administrator's java_opts, always.  stdout is
+# the protocol: whatever the JVM itself prints (its OutOfMemoryError line,
+# unified logging's warnings) goes to stderr, and a sidecar out of memory
+# exits at once, to be restarted, rather than limp on with threads dead.
+use constant JVM_OPTIONS => qw(
+    -XX:+ExitOnOutOfMemoryError
+    -XX:+DisplayVMOutputToStderr
+    -Xlog:disable
+    -Xlog:all=warning:stderr
+);
+
 my $JSON_CLASS;
 
 BEGIN {
@@ -355,7 +366,7 @@ sub _start {
             ),
         );
     }
-    my @command = ($java, @options, '-jar', $conf->{jar});
+    my @command = ($java, JVM_OPTIONS, @options, '-jar', $conf->{jar});
 
     my ($in, $out, $err) = (undef, undef, Symbol::gensym());
     my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
@@ -613,8 +624,12 @@ sub _relay_line {
     # A per-request failure is also returned to the caller, who logs it
     # with the message it concerns (the shim does, with its reason code), so
     # it is only kept at debug level here: one failure, one log line.
+    # So is the JVM's last word on running out of memory: the line saying
+    # that the sidecar failed quotes it.
     my $level =
         $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
+        ? 'debug'
+        : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/
         ? 'debug'
         : $line =~ /error/i ? 'err'
         :                     'info';
@@ -715,6 +730,9 @@ sub _stop {
         : sprintf('exited with status %d', $proc->{status} >> 8);
     $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
         if @{$proc->{stderr_tail}};
+    $how =
+        "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
+        if grep {/OutOfMemoryError/} @{$proc->{stderr_tail}};
     return $how;
 }
 
@@ -884,6 +902,13 @@ the next calls.  It is restarted when it died (the call is then sent again,
 once), killed when it does not answer in time, and stopped when the process
 exits.  Its stderr lines go to Sympa's log.
 
+The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
+-XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
+C<java_opts>, then C<-jar> and the jar: whatever the JVM itself prints goes
+to stderr, never to the protocol on stdout, and a sidecar out of memory
+exits, to be restarted.  Answers are read while requests are written, as
+the sidecar stops reading requests while its memory budget is spent.
+
 =head2 Processes
 
 Each process has its own sidecar.  A child created by C<fork> that calls the
@@ -905,7 +930,8 @@ than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
 sent; it is then killed) twice in a row while handling the call.  The
 message names the path or tells how the sidecar ended, with its last stderr
-lines.
+lines; for a sidecar that ran out of memory it says so, and that C<-Xmx> in
+C<java_opts> gives it a larger heap.
 
 =item C<timeout> (code 0)
 

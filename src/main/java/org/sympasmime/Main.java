@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.sympasmime.methods.Registry;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.rpc.MemoryBudget;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
 
@@ -34,19 +35,23 @@ public final class Main {
   }
 
   private static int serve() throws Exception {
+    // The protocol writer owns the real stdout; System.out goes to stderr before any library
+    // is loaded, so that no stray println, however early, can corrupt the protocol stream.
     OutputStream protocolOut = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out),
         1 << 16);
     PrintStream log = new PrintStream(new FileOutputStream(FileDescriptor.err), true,
         StandardCharsets.UTF_8);
-    // Anything that prints to System.out by mistake must not corrupt the protocol stream.
     System.setOut(log);
     KeyMaterial keys = new KeyMaterial();
     Stats stats = new Stats();
     int workers = Integer.getInteger("sympa.smime.workers",
         Math.max(2, Runtime.getRuntime().availableProcessors()));
     int maxLine = Integer.getInteger("sympa.smime.maxLineBytes", DEFAULT_MAX_LINE_BYTES);
+    int cost = Integer.getInteger("sympa.smime.heapCostPerByte",
+        MemoryBudget.DEFAULT_COST_PER_BYTE);
+    MemoryBudget budget = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), Math.max(1, cost));
     Server server = new Server(Registry.build(keys, stats), Server.jsonFor(maxLine), maxLine,
-        workers, log, stats);
+        budget, workers, log, stats);
     server.serve(System.in, protocolOut);
     return 0;
   }

@@ -1,7 +1,9 @@
 package org.sympasmime.rpc;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,26 +29,45 @@ import org.sympasmime.SmimeException;
  * handlers (answers may leave out of order), and one thread writes answers, so a slow request
  * never blocks the reading of the next one. The server never exits on bad input; on end of input
  * it finishes what is in flight and returns.
+ *
+ * <p>Memory in flight is bounded in bytes by a {@link MemoryBudget}: the reader reserves each
+ * request's expected cost before buffering it and stops reading while the budget is spent; an
+ * answer holds its size until the writer has written it. A request that could never fit is
+ * answered {@code too_large}. So the client must read answers while it writes requests.
  */
 public final class Server {
-  private static final byte[] POISON = new byte[0];
+  /** An answer on its way out, holding {@code held} bytes of the budget until written. */
+  private record Outgoing(byte[] line, long held) {}
+
+  private static final Outgoing POISON = new Outgoing(new byte[0], 0);
 
   private final MethodTable methods;
   private final ObjectMapper json;
   private final int maxLineBytes;
+  private final MemoryBudget budget;
   private final int workers;
   private final PrintStream log;
   private final Stats stats;
 
   public Server(
-      MethodTable methods, ObjectMapper json, int maxLineBytes, int workers, PrintStream log,
-      Stats stats) {
+      MethodTable methods, ObjectMapper json, int maxLineBytes, MemoryBudget budget, int workers,
+      PrintStream log, Stats stats) {
     this.methods = methods;
     this.json = json;
     this.maxLineBytes = maxLineBytes;
+    this.budget = budget;
     this.workers = workers;
     this.log = log;
     this.stats = stats;
+  }
+
+  /** A server whose budget is derived from this JVM's maximum heap. */
+  public Server(
+      MethodTable methods, ObjectMapper json, int maxLineBytes, int workers, PrintStream log,
+      Stats stats) {
+    this(methods, json, maxLineBytes,
+        MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), MemoryBudget.DEFAULT_COST_PER_BYTE),
+        workers, log, stats);
   }
 
   /**
@@ -63,7 +84,7 @@ public final class Server {
 
   /** Serves until {@code in} ends; returns once every answer has been written. */
   public void serve(InputStream in, OutputStream out) throws IOException, InterruptedException {
-    LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>();
     Thread writer = new Thread(() -> writeLoop(outbox, out), "rpc-writer");
     writer.start();
     // Bounded queue + caller-runs: a client that pipelines faster than we work is slowed
@@ -77,32 +98,101 @@ public final class Server {
               return t;
             },
             new ThreadPoolExecutor.CallerRunsPolicy());
-    LineReader reader = new LineReader(in, maxLineBytes);
+    LineReader reader = new LineReader(in, maxLineBytes, budget);
     try {
-      LineReader.Line line;
-      while ((line = reader.next()) != null) {
-        if (line.tooLong()) {
-          stats.countError("too_large");
-          log("error", "-", "-", "too_large",
-              "request line longer than " + maxLineBytes + " bytes");
-          outbox.put(
-              encode(error(NullNode.getInstance(), RpcException.INVALID_REQUEST,
-                  "request line longer than " + maxLineBytes + " bytes", "too_large")));
-          continue;
+      for (Optional<LineReader.Line> next = reader.next(); next.isPresent();
+          next = reader.next()) {
+        LineReader.Line line = next.get();
+        switch (line.status()) {
+          case TOO_LONG -> refuse(line, "request line longer than " + maxLineBytes + " bytes",
+              outbox);
+          case OVER_BUDGET -> refuse(line, overBudget(line.length()), outbox);
+          case OK -> {
+            if (isBlank(line.bytes())) {
+              budget.release(line.reserved());
+            } else {
+              pool.execute(() -> respond(line, outbox));
+            }
+          }
         }
-        byte[] bytes = line.bytes();
-        if (isBlank(bytes)) {
-          continue;
-        }
-        pool.execute(() -> {
-          answer(bytes).ifPresent(response -> outbox.add(encode(response)));
-        });
       }
     } finally {
       pool.shutdown();
       pool.awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
       outbox.put(POISON);
       writer.join();
+    }
+  }
+
+  private String overBudget(long length) {
+    return "request of " + length + " bytes needs about " + mebibytes(budget.costOf(length))
+        + " MiB of heap, more than the sidecar's budget of " + mebibytes(budget.capacity())
+        + " MiB (largest request " + budget.largestRequest() + " bytes); give the JVM a larger"
+        + " heap: -Xmx in java_opts (docs/configuration.md)";
+  }
+
+  private static long mebibytes(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
+  }
+
+  private void refuse(LineReader.Line line, String why, LinkedBlockingQueue<Outgoing> outbox)
+      throws InterruptedException {
+    JsonNode id = idFromHead(line.bytes());
+    stats.countError("too_large");
+    log("error", "-", id.asText("-"), "too_large", why);
+    outbox.put(new Outgoing(encode(error(id, RpcException.INVALID_REQUEST, why, "too_large")),
+        0));
+  }
+
+  /**
+   * The id of a request that was not read whole, when it comes before anything large (the Perl
+   * client sorts keys, so {@code id} comes first); null otherwise. An id cut off by the end of
+   * the head is not trusted: a wrong id would be worse than none.
+   */
+  private JsonNode idFromHead(byte[] head) {
+    try (JsonParser parser = json.getFactory().createParser(head)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return NullNode.getInstance();
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.getCurrentName();
+        JsonToken value = parser.nextToken();
+        if ("id".equals(name)) {
+          if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NUMBER_INT) {
+            return NullNode.getInstance();
+          }
+          JsonNode id = json.readTree(parser);
+          // The token after the id proves the id was not cut short.
+          JsonToken next = parser.nextToken();
+          return next == JsonToken.FIELD_NAME || next == JsonToken.END_OBJECT
+              ? id : NullNode.getInstance();
+        }
+        parser.skipChildren();
+      }
+    } catch (IOException e) {
+      // The head ended inside a member before the id: no id.
+    }
+    return NullNode.getInstance();
+  }
+
+  /** Runs one request; its reservation shrinks to its answer's size, released once written. */
+  private void respond(LineReader.Line request, LinkedBlockingQueue<Outgoing> outbox) {
+    long held = request.reserved();
+    try {
+      Optional<JsonNode> response = answer(request.bytes());
+      if (response.isPresent()) {
+        byte[] line = encode(response.get());
+        if (line.length > held) {
+          budget.reserveNow(line.length - held);
+        } else {
+          budget.release(held - line.length);
+        }
+        held = line.length;
+        outbox.add(new Outgoing(line, held));
+        held = 0;
+      }
+    } finally {
+      budget.release(held);
     }
   }
 
@@ -212,19 +302,32 @@ public final class Server {
     }
   }
 
-  private void writeLoop(LinkedBlockingQueue<byte[]> outbox, OutputStream out) {
+  private void writeLoop(LinkedBlockingQueue<Outgoing> outbox, OutputStream out) {
+    boolean broken = false;
     try {
       while (true) {
-        byte[] line = outbox.take();
-        if (line == POISON) {
-          out.flush();
+        Outgoing answer = outbox.take();
+        if (answer == POISON) {
+          if (!broken) {
+            out.flush();
+          }
           return;
         }
-        out.write(line);
-        out.write('\n');
-        if (outbox.isEmpty()) {
-          out.flush();
+        // Once stdout is gone, answers are still taken off the queue so that their memory is
+        // released and the reader is never left waiting for it.
+        if (!broken) {
+          try {
+            out.write(answer.line());
+            out.write('\n');
+            if (outbox.isEmpty()) {
+              out.flush();
+            }
+          } catch (IOException e) {
+            broken = true;
+            log("error", "-", "-", "internal", "cannot write to stdout: " + e.getMessage());
+          }
         }
+        budget.release(answer.held());
       }
     } catch (IOException e) {
       log("error", "-", "-", "internal", "cannot write to stdout: " + e.getMessage());

@@ -163,7 +163,8 @@ class ServerProtocolTest {
     List<JsonNode> answers = serve(input.toByteArray(), 1024);
     assertEquals(2, answers.size());
     JsonNode tooLarge = answers.stream().filter(a -> a.has("error")).findFirst().orElseThrow();
-    assertError(tooLarge, -32600, JsonNodeFactory.instance.nullNode());
+    // The id comes before the large member, so the refusal can name it.
+    assertError(tooLarge, -32600, JsonNodeFactory.instance.numberNode(1));
     assertEquals("too_large", tooLarge.path("error").path("data").path("reason").asText());
     JsonNode ok = answers.stream().filter(a -> a.has("result")).findFirst().orElseThrow();
     assertEquals(2, ok.path("id").asInt());
