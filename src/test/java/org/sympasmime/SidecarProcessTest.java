@@ -176,7 +176,8 @@ class SidecarProcessTest {
     assertEquals(0, run.exit(), run.stderr());
     assertEquals(2, run.answers().size());
     Map<String, JsonNode> byId = run.byId();
-    JsonNode tooLarge = byId.get("null");
+    // The id comes before the long parameter, so the refusal can name it.
+    JsonNode tooLarge = byId.get("long");
     assertEquals(-32600, tooLarge.path("error").path("code").asInt());
     assertEquals("too_large", tooLarge.path("error").path("data").path("reason").asText());
     assertArrayEquals(new byte[] {42}, Base64.getDecoder().decode(
