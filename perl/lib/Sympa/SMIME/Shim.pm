@@ -422,7 +422,8 @@ sub smime_sign {
 # for encryption; nonRepudiation alone is enough for signing); a signer
 # certificate without keyUsage no longer makes it die; only cafile and capath
 # are trusted when one of them is set; the log line gives the reason code;
-# with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
+# with the sidecar setting crl_path, a revoked signer or CA fails (revoked);
+# a signature over anything but the part Sympa reads fails (malformed_input).
 sub check_smime_signature {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -445,6 +446,12 @@ sub check_smime_signature {
             $result->{detail} // '';
         $log->syslog('info', '%s: Unable to verify S/MIME signature: %s',
             $self, $error);
+        return undef;
+    }
+    if (my $why = _unsigned_reading($self, $result)) {
+        $log->syslog('info',
+            '%s: Unable to verify S/MIME signature: malformed_input: %s',
+            $self, $why);
         return undef;
     }
 
@@ -505,6 +512,85 @@ sub check_smime_signature {
     $self->{'smime_signed'} = 1;
     $log->syslog('debug3', '%s is signed, signature is checked', $self);
     return 1;
+}
+
+# Why what Sympa reads of $message after check_smime_signature() is not
+# what the sidecar verified ($result, valid); '' when it is.  The signature
+# covers the part the sidecar split out, while Sympa acts on the part
+# MIME-tools splits out (get_plain_body() keeps the first part of a
+# multipart/signed: signed commands, the smime scenario): when the two
+# parsers disagree, a valid signature would vouch for text it never covered.
+sub _unsigned_reading {
+    my $message = shift;
+    my $result  = shift;
+
+    # The string as_entity() parses.
+    my $string =
+        $message->{_head}->as_string . "\n" . ($message->{_body} // '');
+    my $entity = _parse_encoded($string)
+        or return 'MIME-tools cannot parse the message';
+
+    my $type   = lc($entity->effective_type // '');
+    my $format = $result->{format} // '';
+    if ($format eq 'signed-data') {
+        # The content is inside the CMS object: MIME-tools reads none of it.
+        return ''
+            if $type eq 'application/pkcs7-mime'
+            or $type eq 'application/x-pkcs7-mime';
+        return "the sidecar verified signed-data, MIME-tools reads $type";
+    }
+    return "the sidecar verified $format, MIME-tools reads $type"
+        unless $format eq 'multipart/signed' and $type eq 'multipart/signed';
+    my @parts = $entity->parts;
+    return sprintf 'MIME-tools reads %d parts in the multipart/signed, not 2',
+        scalar @parts
+        unless @parts == 2;
+    my $content = $result->{content_b64};
+    return 'the sidecar sent no signed content' unless defined $content;
+
+    # content_b64 is the first part with every line break (an LF and the CRs
+    # before it) made CRLF, without the one before the delimiter: the form the
+    # signature covers.  MIME-tools keeps the line breaks of bodies as
+    # received and drops the one before the delimiter too, so the same rule
+    # applied to what it read gives content_b64 exactly when both hold the
+    # same text: only the spelling of line breaks, which the signature does
+    # not cover, is set aside.
+    my $read = _crlf($parts[0]->as_string);
+    return '' if $read eq $content;
+
+    # MIME::Entity does not print every part back byte for byte (a nested
+    # multipart gets a line break after its closing delimiter; a preamble of
+    # one empty line is dropped when the line breaks are LF, not when they
+    # are CRLF).  So the signed content, parsed by MIME-tools in either
+    # spelling, must print as the part read: then Sympa reads the same
+    # headers, bodies and structure from both.
+    (my $lf = $content) =~ s/\r\n/\n/g;
+    foreach my $signed ($content, $lf) {
+        my $parsed = _parse_encoded($signed) or next;
+        return '' if $read eq _crlf($parsed->as_string);
+    }
+    return 'the first part MIME-tools reads is not the signed content';
+}
+
+# $string parsed as Sympa's as_entity() parses it, but with the bodies left
+# encoded: a decoded body would be printed re-encoded (base64 in 76 columns),
+# not as it was signed.  Decoding does not move part boundaries.
+# Returns the entity, or undef.
+sub _parse_encoded {
+    my $string = shift;
+
+    my $parser = MIME::Parser->new;
+    $parser->output_to_core(1);
+    $parser->tmp_to_core(1);
+    $parser->decode_bodies(0);
+    return eval { $parser->parse_data(\$string) };
+}
+
+# Every line break (an LF and the CRs before it) made CRLF.
+sub _crlf {
+    my $string = shift;
+    $string =~ s/\r*\n/\r\n/g;
+    return $string;
 }
 
 # Keeps 6.2.70: dies without text or file; undef for a missing file or

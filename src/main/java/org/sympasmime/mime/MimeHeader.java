@@ -297,6 +297,10 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
           token("the unquoted value of " + name);
         }
         space(true);
+        if (pos < value.length() && value.charAt(pos) != ';') {
+          throw ambiguous("Content-Type parameter " + name + " whose value goes on with "
+              + rest() + " (MIME-tools ends it before)");
+        }
         parameter(name);
       }
     }
