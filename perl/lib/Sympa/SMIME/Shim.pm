@@ -736,7 +736,8 @@ These replace the functions of the same name.
 
 Verifies the signature with C<smime.verify> against C<cafile> and C<capath>
 (and, when the sympa-smime setting C<crl_path> is set, the CRLs there, see
-F<docs/configuration.md>), then stores the signer's certificate in
+F<docs/configuration.md>), checks that the first part MIME-tools reads is
+the content that was verified, then stores the signer's certificate in
 C<ssl_cert_dir>.  Returns 0, 1 or undef.
 
 =item Sympa::Message::smime_decrypt ( )
