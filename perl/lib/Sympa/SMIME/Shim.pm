@@ -453,13 +453,17 @@ sub smime_sign {
 
 # The one check of a signature, shared by check_smime_signature() and
 # smime_decrypt(): $string (a message or an entity) must verify with
-# smime.verify against cafile and capath (and the CRLs of crl_path), and a
-# signer certificate must be $sender's.  Returns {both, sign or enc =>
-# PEM}, the sender's certificates by purpose, or undef and why, as
-# "reason: detail" (sender_mismatch when no signer is the sender).
+# smime.verify against cafile and capath (and the CRLs of crl_path), what
+# MIME-tools reads of $reading (the string Sympa will parse; $string when
+# not given) must be what was verified, and a signer certificate must be
+# $sender's.  Returns {both, sign or enc => PEM}, the sender's certificates
+# by purpose, or undef and why, as "reason: detail" (malformed_input when
+# Sympa would read something else, sender_mismatch when no signer is the
+# sender).
 sub _signed_by {
-    my $string = shift;
-    my $sender = shift;
+    my $string  = shift;
+    my $sender  = shift;
+    my $reading = shift // $string;
 
     my ($result, $error) = _call(
         'smime.verify', ['valid'],
@@ -472,6 +476,9 @@ sub _signed_by {
         $error //= sprintf '%s: %s', $result->{reason} // 'internal',
             $result->{detail} // '';
         return (undef, $error);
+    }
+    if (my $why = _unsigned_reading($reading, $result)) {
+        return (undef, "malformed_input: $why");
     }
 
     # Second step is to check the signer of message matches the sender, and
@@ -522,7 +529,9 @@ sub check_smime_signature {
 
     my $sender = Sympa::Tools::Text::canonic_email($self->{'sender'});
 
-    my ($certs, $error) = _signed_by($self->as_string, $sender);
+    # The string as_entity() parses, which Sympa reads afterwards.
+    my ($certs, $error) = _signed_by($self->as_string, $sender,
+        $self->{_head}->as_string . "\n" . ($self->{_body} // ''));
     unless ($certs) {
         if ($error =~ /\Asender_mismatch:/) {
             $log->syslog('info',
@@ -563,6 +572,82 @@ sub check_smime_signature {
     $self->{'smime_signed'} = 1;
     $log->syslog('debug3', '%s is signed, signature is checked', $self);
     return 1;
+}
+
+# Why what Sympa reads of $string (after check_smime_signature(), or of a
+# decrypted entity) is not what the sidecar verified ($result, valid); ''
+# when it is.  The signature covers the part the sidecar split out, while
+# Sympa acts on the part MIME-tools splits out (get_plain_body() keeps the first part of a
+# multipart/signed: signed commands, the smime scenario): when the two
+# parsers disagree, a valid signature would vouch for text it never covered.
+sub _unsigned_reading {
+    my $string = shift;
+    my $result = shift;
+
+    my $entity = _parse_encoded($string)
+        or return 'MIME-tools cannot parse the message';
+
+    my $type   = lc($entity->effective_type // '');
+    my $format = $result->{format} // '';
+    if ($format eq 'signed-data') {
+        # The content is inside the CMS object: MIME-tools reads none of it.
+        return ''
+            if $type eq 'application/pkcs7-mime'
+            or $type eq 'application/x-pkcs7-mime';
+        return "the sidecar verified signed-data, MIME-tools reads $type";
+    }
+    return "the sidecar verified $format, MIME-tools reads $type"
+        unless $format eq 'multipart/signed' and $type eq 'multipart/signed';
+    my @parts = $entity->parts;
+    return sprintf 'MIME-tools reads %d parts in the multipart/signed, not 2',
+        scalar @parts
+        unless @parts == 2;
+    my $content = $result->{content_b64};
+    return 'the sidecar sent no signed content' unless defined $content;
+
+    # content_b64 is the first part with every line break (an LF and the CRs
+    # before it) made CRLF, without the one before the delimiter: the form the
+    # signature covers.  MIME-tools keeps the line breaks of bodies as
+    # received and drops the one before the delimiter too, so the same rule
+    # applied to what it read gives content_b64 exactly when both hold the
+    # same text: only the spelling of line breaks, which the signature does
+    # not cover, is set aside.
+    my $read = _crlf($parts[0]->as_string);
+    return '' if $read eq $content;
+
+    # MIME::Entity does not print every part back byte for byte (a nested
+    # multipart gets a line break after its closing delimiter; a preamble of
+    # one empty line is dropped when the line breaks are LF, not when they
+    # are CRLF).  So the signed content, parsed by MIME-tools in either
+    # spelling, must print as the part read: then Sympa reads the same
+    # headers, bodies and structure from both.
+    (my $lf = $content) =~ s/\r\n/\n/g;
+    foreach my $signed ($content, $lf) {
+        my $parsed = _parse_encoded($signed) or next;
+        return '' if $read eq _crlf($parsed->as_string);
+    }
+    return 'the first part MIME-tools reads is not the signed content';
+}
+
+# $string parsed as Sympa's as_entity() parses it, but with the bodies left
+# encoded: a decoded body would be printed re-encoded (base64 in 76 columns),
+# not as it was signed.  Decoding does not move part boundaries.
+# Returns the entity, or undef.
+sub _parse_encoded {
+    my $string = shift;
+
+    my $parser = MIME::Parser->new;
+    $parser->output_to_core(1);
+    $parser->tmp_to_core(1);
+    $parser->decode_bodies(0);
+    return eval { $parser->parse_data(\$string) };
+}
+
+# Every line break (an LF and the CRs before it) made CRLF.
+sub _crlf {
+    my $string = shift;
+    $string =~ s/\r*\n/\r\n/g;
+    return $string;
 }
 
 # Keeps 6.2.70: dies without text or file; undef for a missing file or
@@ -710,7 +795,8 @@ These replace the functions of the same name.
 
 Verifies the signature with C<smime.verify> against C<cafile> and C<capath>
 (and, when the sympa-smime setting C<crl_path> is set, the CRLs there, see
-F<docs/configuration.md>), then stores the signer's certificate in
+F<docs/configuration.md>), checks that the first part MIME-tools reads is
+the content that was verified, then stores the signer's certificate in
 C<ssl_cert_dir>.  Returns 0, 1 or undef.
 
 =item Sympa::Message::smime_decrypt ( )

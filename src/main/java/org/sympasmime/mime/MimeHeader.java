@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
 
 /**
  * The header of a MIME entity, read from its raw bytes without building a MIME tree, so that the
@@ -98,6 +100,51 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
   /** The parsed {@code Content-Type}, when the field is present and names a type/subtype. */
   public Optional<MediaType> contentType() {
     return field("Content-Type").flatMap(MimeHeader::parseMediaType);
+  }
+
+  /**
+   * The value of the only field of this name, any case; refused when there are two, because
+   * MIME parsers disagree on which one counts.
+   */
+  public Optional<String> singleField(String name) throws SmimeException {
+    Optional<String> found = Optional.empty();
+    for (Field f : fields) {
+      if (f.name().equalsIgnoreCase(name)) {
+        if (found.isPresent()) {
+          throw ambiguous("two " + name + " fields");
+        }
+        found = Optional.of(f.value());
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The {@code Content-Type} of an entity whose signature we vouch for, read only when every
+   * MIME parser reads it as we do. The signature covers the bytes we split at the boundary,
+   * while Sympa acts on what MIME-tools ({@code MIME::Field::ParamVal}) splits them into: a
+   * header the two read differently lets a valid signature authorize text it never covered.
+   * MIME-tools lets the last of two equal parameters win (we take the first), decodes RFC 2231
+   * {@code name*0=} continuations (we do not), ends an unquoted value at the first tspecial (we
+   * at the semicolon, as OpenSSL), and stops reading parameters at the first segment that is
+   * not {@code name=value}. So the parameters must be RFC 2045 {@code name=token} or
+   * {@code name="quoted string"}, each name once in any case and without {@code *}, and
+   * comments (which MIME-tools only skips where they hold no semicolon or parenthesis) only
+   * after a value or a semicolon. Empty when there is no {@code Content-Type}.
+   *
+   * @throws SmimeException {@code malformed_input} when the field is there twice or its
+   *     parameters could be read another way
+   */
+  public Optional<MediaType> unambiguousContentType() throws SmimeException {
+    Optional<String> value = singleField("Content-Type");
+    if (value.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<MediaType> type = parseMediaType(value.get());
+    if (type.isPresent()) {
+      new StrictParameters(value.get()).check();
+    }
+    return type;
   }
 
   /**
@@ -194,11 +241,146 @@ public record MimeHeader(List<Field> fields, int bodyOffset) {
       return false;
     }
     for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?=".indexOf(c) >= 0) {
+      if (!isTokenChar(s.charAt(i))) {
         return false;
       }
     }
     return true;
+  }
+
+  private static boolean isTokenChar(char c) {
+    return c > ' ' && c < 127 && "()<>@,;:\\\"/[]?=".indexOf(c) < 0;
+  }
+
+  private static SmimeException ambiguous(String what) {
+    return new SmimeException(Reason.MALFORMED_INPUT,
+        what + ": MIME parsers disagree on how to read it");
+  }
+
+  /**
+   * One pass over a {@code Content-Type} value in the strict grammar of
+   * {@link #unambiguousContentType}: {@code type/subtype *(";" [name "=" value])}, white space
+   * around the separators, comments only after a value or a semicolon.
+   */
+  private static final class StrictParameters {
+    private final String value;
+    private final List<String> names = new ArrayList<>();
+    private int pos;
+
+    StrictParameters(String value) {
+      this.value = value;
+    }
+
+    void check() throws SmimeException {
+      space(false);
+      token("the media type");
+      expect('/');
+      token("the media subtype");
+      if (pos < value.length() && value.charAt(pos) == '(') {
+        // MIME-tools reads a comment glued to the subtype as part of the type.
+        throw ambiguous("Content-Type with a comment right after its media type");
+      }
+      space(true);
+      while (pos < value.length()) {
+        expect(';');
+        space(true);
+        if (pos == value.length() || value.charAt(pos) == ';') {
+          continue;
+        }
+        String name = token("a parameter name");
+        space(false);
+        expect('=');
+        space(false);
+        if (pos < value.length() && value.charAt(pos) == '"') {
+          quoted(name);
+        } else {
+          token("the unquoted value of " + name);
+        }
+        space(true);
+        if (pos < value.length() && value.charAt(pos) != ';') {
+          throw ambiguous("Content-Type parameter " + name + " whose value goes on with "
+              + rest() + " (MIME-tools ends it before)");
+        }
+        parameter(name);
+      }
+    }
+
+    private void parameter(String name) throws SmimeException {
+      if (name.indexOf('*') >= 0) {
+        throw ambiguous("Content-Type parameter " + name + " in RFC 2231 form");
+      }
+      for (String seen : names) {
+        if (seen.equalsIgnoreCase(name)) {
+          throw ambiguous("Content-Type parameter " + name.toLowerCase(Locale.ROOT)
+              + " given twice (" + seen + ", " + name + ")");
+        }
+      }
+      names.add(name);
+    }
+
+    /** White space, and comments when {@code comments}. */
+    private void space(boolean comments) throws SmimeException {
+      while (pos < value.length()) {
+        char c = value.charAt(pos);
+        if (c == ' ' || c == '\t') {
+          pos++;
+        } else if (c == '(' && comments) {
+          comment();
+        } else {
+          return;
+        }
+      }
+    }
+
+    private void comment() throws SmimeException {
+      int close = value.indexOf(')', pos);
+      String text = close < 0 ? value.substring(pos) : value.substring(pos + 1, close);
+      if (close < 0 || text.chars().anyMatch(c -> c == '(' || c == ';' || c == '\\')) {
+        throw ambiguous("Content-Type with the comment " + rest());
+      }
+      pos = close + 1;
+    }
+
+    private String token(String what) throws SmimeException {
+      int start = pos;
+      while (pos < value.length() && isTokenChar(value.charAt(pos))) {
+        pos++;
+      }
+      if (pos == start) {
+        throw ambiguous("Content-Type where " + what + " should be, at: " + rest());
+      }
+      return value.substring(start, pos);
+    }
+
+    private void quoted(String name) throws SmimeException {
+      int start = pos++;
+      while (pos < value.length()) {
+        char c = value.charAt(pos++);
+        if (c == '"') {
+          return;
+        }
+        if (c == '\\' && pos < value.length()) {
+          c = value.charAt(pos++);
+        }
+        if (c < ' ' && c != '\t' || c == 127) {
+          break;
+        }
+      }
+      pos = start;
+      throw ambiguous("Content-Type parameter " + name + " with the quoted value " + rest());
+    }
+
+    /** What is left from here, short enough for a log line. */
+    private String rest() {
+      String rest = value.substring(Math.min(pos, value.length()));
+      return rest.length() <= 40 ? "'" + rest + "'" : "'" + rest.substring(0, 40) + "...'";
+    }
+
+    private void expect(char c) throws SmimeException {
+      if (pos >= value.length() || value.charAt(pos) != c) {
+        throw ambiguous("Content-Type where '" + c + "' should be, at: " + rest());
+      }
+      pos++;
+    }
   }
 }

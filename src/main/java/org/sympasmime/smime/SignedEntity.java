@@ -17,13 +17,21 @@ import org.sympasmime.mime.MimeHeader;
  * Where the signature and the signed bytes of a message are, found in the bytes as received
  * (never in a re-serialized MIME tree).
  *
- * <p>For {@code multipart/signed} the body is split at the delimiter lines exactly as OpenSSL's
- * {@code multi_split} does: a line starting with {@code --boundary} opens a part, one starting
- * with {@code --boundary--} closes the multipart, the line break before a delimiter belongs to
- * the delimiter, and every other line break becomes CRLF (trailing CRs of a line are dropped
- * with its LF). The first part in that form is the signed content. This is not
- * {@link LineEnds#bareLfToCrlf}, which we apply to what we sign ourselves: here the bytes must
- * be those the other signer's software hashed, and OpenSSL is what signers agree with.
+ * <p>For {@code multipart/signed} the body is split at the delimiter lines as OpenSSL's
+ * {@code multi_split} does: a {@code --boundary} line opens a part, a {@code --boundary--} line
+ * closes the multipart, the line break before a delimiter belongs to the delimiter, and every
+ * other line break becomes CRLF (trailing CRs of a line are dropped with its LF). The first part
+ * in that form is the signed content. This is not {@link LineEnds#bareLfToCrlf}, which we apply
+ * to what we sign ourselves: here the bytes must be those the other signer's software hashed,
+ * and OpenSSL is what signers agree with.
+ *
+ * <p>Where OpenSSL and MIME-tools (which splits the message for Sympa) would split differently,
+ * the message is refused ({@code malformed_input}) rather than split our way: a valid signature
+ * must never vouch for parts Sympa reads elsewhere. So the enveloping header must be
+ * unambiguous ({@link MimeHeader#unambiguousContentType}), and a line that starts with
+ * {@code --boundary} must be a delimiter for both: OpenSSL takes any such line, MIME-tools only
+ * one where nothing but transport padding (space, tab, CR) follows {@code --boundary} or
+ * {@code --boundary--} (RFC 2046 5.1.1).
  */
 sealed interface SignedEntity {
 
@@ -45,13 +53,18 @@ sealed interface SignedEntity {
     String media = type.get().mimeType();
     switch (media) {
       case "multipart/signed":
-        return detached(message, header, type.get());
+        return detached(message, header, unambiguous(header));
       case "application/pkcs7-mime":
       case "application/x-pkcs7-mime":
-        return opaque(message, header, type.get());
+        return opaque(message, header, unambiguous(header));
       default:
         return new NotSmime(media + " is not S/MIME signed");
     }
+  }
+
+  private static MimeHeader.MediaType unambiguous(MimeHeader header) throws SmimeException {
+    return header.unambiguousContentType()
+        .orElseThrow(() -> new IllegalStateException("a type read leniently but not strictly"));
   }
 
   private static SignedEntity detached(byte[] message, MimeHeader header,
@@ -64,6 +77,10 @@ sealed interface SignedEntity {
     String boundary = type.parameter("boundary").orElse("");
     if (boundary.isEmpty()) {
       throw malformed("multipart/signed without a boundary");
+    }
+    if (boundary.endsWith(" ") || boundary.endsWith("\t")) {
+      // MIME-tools strips it from delimiter lines, so none would ever match.
+      throw malformed("multipart/signed whose boundary ends with white space");
     }
     List<byte[]> parts = split(message, header.bodyOffset(), boundary);
     if (parts.size() != 2) {
@@ -104,7 +121,7 @@ sealed interface SignedEntity {
       return new NotSmime("application/pkcs7-mime with smime-type=" + smimeType
           + " is not signed");
     }
-    String cte = header.field("Content-Transfer-Encoding").orElse("base64").strip()
+    String cte = header.singleField("Content-Transfer-Encoding").orElse("base64").strip()
         .toLowerCase(Locale.ROOT);
     int start = header.bodyOffset();
     if (cte.equals("binary")) {
@@ -131,11 +148,15 @@ sealed interface SignedEntity {
       Line line = Line.at(bytes, pos);
       if (line.startsWith(bytes, delimiter)) {
         int after = pos + delimiter.length;
-        if (after + 1 < line.end() && bytes[after] == '-' && bytes[after + 1] == '-') {
+        if (isClose(bytes, after, line.contentEnd())) {
           if (current != null) {
             parts.add(current.toByteArray());
           }
           return parts;
+        }
+        if (!isPadding(bytes, after, line.contentEnd())) {
+          throw malformed("a line starts with the delimiter --" + boundary
+              + " and goes on: a delimiter for OpenSSL, not for MIME-tools");
         }
         inPart = true;
         first = true;
@@ -159,6 +180,25 @@ sealed interface SignedEntity {
       pos = line.next();
     }
     throw malformed("multipart/signed without its closing delimiter --" + boundary + "--");
+  }
+
+  /** {@code --} then transport padding: the rest of a closing delimiter line. */
+  private static boolean isClose(byte[] bytes, int from, int to) {
+    return to - from >= 2 && bytes[from] == '-' && bytes[from + 1] == '-'
+        && isPadding(bytes, from + 2, to);
+  }
+
+  /**
+   * Only white space, as MIME-tools strips it from a delimiter line: space, tab and CR (the
+   * CRs before the LF are already outside {@code to}).
+   */
+  private static boolean isPadding(byte[] bytes, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\r') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static SmimeException malformed(String why) {

@@ -1,12 +1,17 @@
 package org.sympasmime.mime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.sympasmime.Reason;
+import org.sympasmime.SmimeException;
 
 class MimeHeaderTest {
   static MimeHeader parse(String s) {
@@ -110,5 +115,105 @@ class MimeHeaderTest {
     assertEquals(1, h.fields().size());
     assertEquals(Optional.of("y"), h.contentType().orElseThrow().parameter("x"));
     assertEquals(s.length() - 4, h.bodyOffset());
+  }
+
+  static MimeHeader.MediaType strict(String contentType) throws SmimeException {
+    return parse("Content-Type: " + contentType + "\n\n").unambiguousContentType()
+        .orElseThrow();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+    // MIME-tools lets the last of two equal names win, we the first.
+    "multipart/signed; boundary=a; boundary=b",
+    "multipart/signed; boundary=a; BOUNDARY=b",
+    "multipart/signed; protocol=\"application/pkcs7-signature\"; Protocol=x; boundary=a",
+    "multipart/signed; micalg=sha-256; micalg=md5; boundary=a",
+    // MIME-tools joins RFC 2231 sections and lets them override the plain parameter.
+    "multipart/signed; boundary=a; boundary*0=b",
+    "multipart/signed; boundary*0=a; boundary*1=b",
+    "multipart/signed; boundary*=us-ascii'en'a",
+    "application/pkcs7-mime; smime-type*0*=signed-data",
+    // MIME-tools ends an unquoted value at a tspecial or a space, we at the semicolon.
+    "multipart/signed; boundary=----=_Part_1",
+    "multipart/signed; boundary=a/b",
+    "multipart/signed; boundary=a b",
+    "multipart/signed; boundary=a\"b\"",
+    // MIME-tools stops at a segment that is not name=value, or reads it as a longer name.
+    "multipart/signed; signed; boundary=a",
+    "multipart/signed; x y=1; boundary=a",
+    "multipart/signed; =1; boundary=a",
+    // Comments where MIME-tools does not skip them, or holding what it splits at.
+    "multipart/signed; boundary=(c)a",
+    "multipart/signed; boundary (c)=a",
+    "multipart/signed(c); boundary=a",
+    "(c) multipart/signed; boundary=a",
+    "multipart/signed; boundary=a (b; boundary=c)",
+    "multipart/signed; boundary=a (b (c) d)",
+    "multipart/signed; boundary=a (unterminated",
+    // Quoted strings MIME-tools does not end where we do.
+    "multipart/signed; boundary=\"a",
+    "multipart/signed; boundary=\"a\\\"",
+    "multipart/signed; boundary=\"a\rb\"",
+    // No clean type/subtype.
+    "multipart / signed; boundary=a",
+  })
+  void ambiguousParametersAreRefused(String contentType) {
+    SmimeException e = assertThrows(SmimeException.class, () -> strict(contentType));
+    assertEquals(Reason.MALFORMED_INPUT, e.reason());
+  }
+
+  @Test
+  void theRefusalSaysWhat() {
+    SmimeException e = assertThrows(SmimeException.class,
+        () -> strict("multipart/signed; boundary=a; BOUNDARY=b"));
+    assertEquals("Content-Type parameter boundary given twice (boundary, BOUNDARY): MIME parsers"
+        + " disagree on how to read it", e.getMessage());
+    e = assertThrows(SmimeException.class, () -> strict("multipart/signed; boundary*0=a"));
+    assertEquals("Content-Type parameter boundary*0 in RFC 2231 form: MIME parsers disagree on"
+        + " how to read it", e.getMessage());
+    String longValue = "multipart/signed; boundary=a" + "/x".repeat(1000);
+    e = assertThrows(SmimeException.class, () -> strict(longValue));
+    assertTrue(e.getMessage().length() < 250, e.getMessage());
+  }
+
+  @Test
+  void unambiguousParametersAreReadAsBefore() throws Exception {
+    for (String value : List.of(
+        "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=\"sha-256\";"
+            + " boundary=\"----ABC=_x/y?z\"",
+        "Multipart/Signed;PROTOCOL=\"application/pkcs7-signature\";MICALG=sha-256;"
+            + "BOUNDARY=\"----ABC=_x/y?z\";",
+        "multipart/signed ; protocol = \"application/pkcs7-signature\" (PKCS #7) ;\t(digest)"
+            + " micalg=sha-256 ;; boundary=\"----ABC=_x\\/y?z\" (quoted-pair) ")) {
+      MimeHeader.MediaType t = strict(value);
+      assertEquals(t, MimeHeader.parseMediaType(value).orElseThrow(), value);
+      assertEquals("multipart/signed", t.mimeType());
+      assertEquals(Optional.of("----ABC=_x/y?z"), t.parameter("boundary"), value);
+      assertEquals(Optional.of("sha-256"), t.parameter("micalg"), value);
+    }
+    assertEquals(Optional.of("abc-123_x.y+z'"),
+        strict("multipart/signed; boundary=abc-123_x.y+z'").parameter("boundary"));
+    // A quoted value holds what a token cannot, 8-bit bytes too.
+    assertEquals(Optional.of("a;b (c) \u00e9"),
+        strict("multipart/signed; boundary=\"a;b (c) \u00e9\"").parameter("boundary"));
+    assertTrue(parse("Subject: x\n\n").unambiguousContentType().isEmpty());
+    // Not a media type for us, and no parameters for MIME-tools: signed for neither.
+    assertTrue(parse("Content-Type: multipart/signed boundary=a\n\n").unambiguousContentType()
+        .isEmpty());
+  }
+
+  @Test
+  void aFieldThatDecidesMustBeThereOnce() throws Exception {
+    MimeHeader twice = parse("Content-Type: multipart/signed; boundary=a\nX: 1\n"
+        + "CONTENT-TYPE: text/plain\n\n");
+    SmimeException e = assertThrows(SmimeException.class, twice::unambiguousContentType);
+    assertEquals(Reason.MALFORMED_INPUT, e.reason());
+    assertThrows(SmimeException.class, () -> parse("Content-Transfer-Encoding: base64\n"
+        + "content-transfer-encoding : binary\n\n").singleField("Content-Transfer-Encoding"));
+    MimeHeader once = parse("Received: a\nReceived: b\nContent-Type: text/plain\n\n");
+    assertEquals(Optional.of("text/plain"), once.singleField("content-type"));
+    assertEquals(Optional.empty(), once.singleField("Content-Transfer-Encoding"));
+    assertEquals("text/plain", once.unambiguousContentType().orElseThrow().mimeType());
   }
 }
