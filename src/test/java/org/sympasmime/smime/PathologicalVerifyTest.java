@@ -3,6 +3,7 @@ package org.sympasmime.smime;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -11,10 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.testutil.PathologicalMessages;
@@ -29,10 +31,9 @@ import org.sympasmime.testutil.TempDirs;
  * <p>The bounds are regression bounds, far above the 1 s target that
  * {@code bench/pathological-verify.sh} measures: 10 s of the verifying thread's CPU time, and a
  * wall-clock limit after which the call is abandoned so that CI fails instead of hanging. An
- * abandoned call keeps its (daemon) thread busy until the JVM exits, so the cases most likely
- * to be abandoned run last.
+ * abandoned call keeps its (daemon) thread busy until the JVM exits (nothing can stop it), so
+ * the cases most likely to be abandoned run last.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PathologicalVerifyTest {
   private static final long CPU_BOUND_NANOS = Duration.ofSeconds(10).toNanos();
   /** Generous: two cores are shared with other builds, so wall time is a multiple of CPU. */
@@ -40,52 +41,30 @@ class PathologicalVerifyTest {
   private static final int MAX_MESSAGE = 1 << 20;
   private static final Verify VERIFY = new Verify(new TrustStores());
 
-  @Test
-  @Order(1)
-  void fiveThousandSameNamedCertificates() throws Exception {
-    assertBounded(PathologicalMessages.sameNamedCertificates(5000));
+  /**
+   * Built lazily, one at a time; in this order, so that the cases most likely to be abandoned
+   * (the small lattices, which fit under Verify's certificate limit) come last.
+   */
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        arguments("5000 same-named certificates",
+            (Supplier<Case>) () -> PathologicalMessages.sameNamedCertificates(5000)),
+        arguments("1000 SignerInfos",
+            (Supplier<Case>) () -> PathologicalMessages.manySignerInfos(1000)),
+        lattice(20, 20, Top.UNREACHABLE), lattice(20, 20, Top.REACHABLE_FAILING),
+        lattice(12, 12, Top.UNREACHABLE), lattice(12, 12, Top.REACHABLE_FAILING),
+        lattice(9, 7, Top.REACHABLE_FAILING), lattice(9, 7, Top.UNREACHABLE));
   }
 
-  @Test
-  @Order(2)
-  void aThousandSignerInfos() throws Exception {
-    assertBounded(PathologicalMessages.manySignerInfos(1000));
+  private static Arguments lattice(int width, int depth, Top top) {
+    return arguments("lattice " + width + "x" + depth + " " + top,
+        (Supplier<Case>) () -> PathologicalMessages.lattice(width, depth, top));
   }
 
-  @Test
-  @Order(3)
-  void lattice20x20Unreachable() throws Exception {
-    assertBounded(PathologicalMessages.lattice(20, 20, Top.UNREACHABLE));
-  }
-
-  @Test
-  @Order(4)
-  void lattice20x20Failing() throws Exception {
-    assertBounded(PathologicalMessages.lattice(20, 20, Top.REACHABLE_FAILING));
-  }
-
-  @Test
-  @Order(5)
-  void lattice12x12Unreachable() throws Exception {
-    assertBounded(PathologicalMessages.lattice(12, 12, Top.UNREACHABLE));
-  }
-
-  @Test
-  @Order(6)
-  void lattice12x12Failing() throws Exception {
-    assertBounded(PathologicalMessages.lattice(12, 12, Top.REACHABLE_FAILING));
-  }
-
-  @Test
-  @Order(7)
-  void lattice9x7Failing() throws Exception {
-    assertBounded(PathologicalMessages.lattice(9, 7, Top.REACHABLE_FAILING));
-  }
-
-  @Test
-  @Order(8)
-  void lattice9x7Unreachable() throws Exception {
-    assertBounded(PathologicalMessages.lattice(9, 7, Top.UNREACHABLE));
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void boundedAndNeverValid(String name, Supplier<Case> make) throws IOException {
+    assertBounded(make.get());
   }
 
   /** What one call answered and the CPU time its thread spent. */
