@@ -19,8 +19,10 @@ if [ ${#cases[@]} -eq 0 ]; then
          lattice-12x12-unreachable lattice-12x12-failing lattice-9x7-failing
          lattice-9x7-unreachable)
 fi
-mvn -B -q -Dstyle.color=never test-compile
-mvn -B -q -Dstyle.color=never dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt >/dev/null
+mkdir -p target
+mvn -B -q test-compile dependency:build-classpath \
+  -Dmdep.outputFile=target/bench-classpath.txt >target/bench-build.log 2>&1 \
+  || { cat target/bench-build.log; exit 1; }
 cp="target/test-classes:target/classes:$(cat target/bench-classpath.txt)"
 printf '%-28s %8s  %-16s %10s  %-9s %10s  %6s\n' case bytes ours "ours ms" openssl \
   "openssl ms" ratio

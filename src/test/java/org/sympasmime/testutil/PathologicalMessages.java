@@ -150,17 +150,4 @@ public final class PathologicalMessages {
     return new Case(count + " SignerInfos", SignedMessages.multipartSigned(leaf, List.of(),
         "SHA256withECDSA", count), root.pem(), true);
   }
-
-  /** Every case of the benchmark and the regression test, smallest first. */
-  public static List<Case> all() {
-    List<Case> out = new ArrayList<>();
-    for (int[] wd : new int[][] {{9, 7}, {12, 12}, {20, 20}}) {
-      for (Top top : Top.values()) {
-        out.add(lattice(wd[0], wd[1], top));
-      }
-    }
-    out.add(sameNamedCertificates(5000));
-    out.add(manySignerInfos(1000));
-    return out;
-  }
 }
