@@ -736,13 +736,16 @@ final class ChainShapes {
     pair("eku.root", "server-auth-only", () -> withRoot(r -> eku(r, server)),
         "email-protection", () -> withRoot(r -> eku(r, email)));
     // OpenSSL's S/MIME CA check looks at the Netscape type of a CA only when it has neither
-    // basicConstraints nor keyUsage, which it tolerates on the trust anchor alone.
+    // basicConstraints nor keyUsage, which it tolerates on the trust anchor alone. We want
+    // basicConstraints (RFC 5280 4.2.1.9), so only the twin that has it is valid for us.
     probe("ns.intermediate", "ssl-ca-only", true, () -> withInter(i -> ns(i, NS_SSL_CA)));
     probe("ns.intermediate", "smime-ca", true, () -> withInter(i -> ns(i, NS_SMIME_CA)));
     pair("ns.root.without-basic-constraints", "ssl-ca-only",
         () -> withRoot(r -> ns(r.without(Extension.basicConstraints)
             .without(Extension.keyUsage), NS_SSL_CA)),
-        "smime-ca",
+        "smime-ca-with-basic-constraints",
+        () -> withRoot(r -> ns(r.without(Extension.keyUsage), NS_SMIME_CA)));
+    probe("ns.root.without-basic-constraints", "smime-ca", false,
         () -> withRoot(r -> ns(r.without(Extension.basicConstraints)
             .without(Extension.keyUsage), NS_SMIME_CA)));
   }
