@@ -78,6 +78,51 @@ public final class Openssl {
     return run(dir, null, args);
   }
 
+  /**
+   * {@code openssl cms -verify -purpose smimesign} of an S/MIME message against a cafile
+   * alone, as Crypt::SMIME checks list mail; the content goes nowhere.
+   */
+  public static Run cmsVerify(Path message, Path cafile) {
+    return run(null, "cms", "-verify", "-purpose", "smimesign", "-in", message.toString(),
+        "-CAfile", cafile.toString(), "-out", "/dev/null");
+  }
+
+  /**
+   * {@code openssl verify -purpose smimesign}: the certificate path alone, without CMS.
+   *
+   * @param untrusted PEM bundle of intermediates, or null
+   */
+  public static Run pathVerify(Path leaf, Path untrusted, Path cafile) {
+    List<String> args = new ArrayList<>(List.of("verify", "-purpose", "smimesign",
+        "-CAfile", cafile.toString()));
+    if (untrusted != null) {
+      args.addAll(List.of("-untrusted", untrusted.toString()));
+    }
+    args.add(leaf.toString());
+    return run(null, args.toArray(String[]::new));
+  }
+
+  /**
+   * The reason in openssl's stderr, shortest form first: the certificate verify error
+   * ({@code unsuitable certificate purpose}), else the last OpenSSL error's text.
+   */
+  public static String failureText(String stderr) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "(?:Verify error:|error \\d+ at \\d+ depth lookup: ?)([^\\n]*)").matcher(stderr);
+    if (m.find()) {
+      return m.group(1).trim();
+    }
+    String last = "";
+    for (String line : stderr.split("\\n")) {
+      int at = line.lastIndexOf(":error:");
+      if (at >= 0) {
+        String[] parts = line.substring(at + 7).split(":", 5);
+        last = parts.length >= 4 ? parts[3] : line.substring(at + 7);
+      }
+    }
+    return last.isEmpty() ? stderr.strip() : last;
+  }
+
   private static void copy(InputStream in, ByteArrayOutputStream out) {
     try {
       in.transferTo(out);
