@@ -77,13 +77,9 @@ class ChainMatrixTest {
     k.put("policy.require-explicit.other-policy:other-policy", refuse(policy));
     k.put("policy.inhibit-mapping:mapping-inhibited", refuse(policy));
     k.put("policy.inhibit-any:any-inhibited", refuse(policy));
-    k.put("policy.require-explicit.on-root:leaf-without-policy", refuse(policy));
     k.put("malformed.certificate-policies.leaf:not-a-sequence", refuse("RFC 5280 4.2 and"
         + " X.690: an extension that does not decode makes the certificate unusable; OpenSSL"
         + " decodes certificatePolicies only when it checks policies, which cms -verify does not"));
-    k.put("ns.root.without-basic-constraints:smime-ca", refuse("RFC 5280 4.2.1.9, 4.2.1.3:"
-        + " a v3 certificate is a CA by basicConstraints cA and keyUsage keyCertSign; OpenSSL"
-        + " still takes a trust anchor with neither for a CA on Netscape's cert type alone"));
     k.put("alg.ed25519.leaf:ed25519", accept("RFC 8419 defines Ed25519 SignerInfos; OpenSSL"
         + " 3.0 cannot verify any (\"invalid digest\"; it cannot make one either), while"
         + " openssl verify accepts the same path"));

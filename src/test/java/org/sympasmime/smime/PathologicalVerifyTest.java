@@ -11,7 +11,21 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
 import java.util.Optional;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.ChainValidator;
+import org.sympasmime.pki.Pem;
+import org.sympasmime.pki.TrustStore;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,6 +79,51 @@ class PathologicalVerifyTest {
   @MethodSource("cases")
   void boundedAndNeverValid(String name, Supplier<Case> make) throws IOException {
     assertBounded(make.get());
+  }
+
+  /**
+   * The lattices above 64 certificates never reach the path search through {@code Verify},
+   * which refuses them as {@code too_large} first. Here their certificates go to the
+   * validator directly, so that the search's own budget is what bounds the work.
+   */
+  @ParameterizedTest(name = "path search alone: {0}")
+  @MethodSource("cases")
+  void thePathSearchAloneIsBounded(String name, Supplier<Case> make) throws Exception {
+    Case c = make.get();
+    SignedEntity.Detached d = (SignedEntity.Detached) SignedEntity.parse(c.message());
+    CMSSignedData sd = new CMSSignedData(new CMSProcessableByteArray(d.content()),
+        d.signature());
+    JcaX509CertificateConverter converter = new JcaX509CertificateConverter()
+        .setProvider(BcProvider.get());
+    List<X509Certificate> carried = new ArrayList<>();
+    for (X509CertificateHolder h : sd.getCertificates().getMatches(null)) {
+      carried.add(converter.getCertificate(h));
+    }
+    SignerInformation si = sd.getSignerInfos().getSigners().iterator().next();
+    X509Certificate leaf = carried.stream().filter(x -> {
+      try {
+        return si.getSID().match(new X509CertificateHolder(x.getEncoded()));
+      } catch (Exception e) {
+        return false;
+      }
+    }).findFirst().orElseThrow();
+    TrustStore store = new TrustStore(Pem.certificates(
+        c.cafile().getBytes(StandardCharsets.US_ASCII)));
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Optional<ChainValidator.Failure> f = assertTimeoutPreemptively(WALL_BOUND, () -> {
+      long start = mx.getCurrentThreadCpuTime();
+      Optional<ChainValidator.Failure> failure =
+          ChainValidator.validate(leaf, carried, store, new Date());
+      long cpu = mx.getCurrentThreadCpuTime() - start;
+      System.out.printf("path search %-28s %4d certificates %-16s %6d ms CPU%n", c.name(),
+          carried.size(), failure.map(x -> x.reason().id()).orElse("valid"), cpu / 1_000_000);
+      assertTrue(cpu <= CPU_BOUND_NANOS, c.name() + ": the path search took " + cpu / 1_000_000
+          + " ms of CPU");
+      return failure;
+    });
+    if (!c.mayBeValid()) {
+      assertTrue(f.isPresent(), c.name() + ": no valid path exists, but the validator found one");
+    }
   }
 
   /** What one call answered and the CPU time its thread spent. */
