@@ -1,6 +1,5 @@
 package org.sympasmime.pki;
 
-import java.math.BigInteger;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.DSAPublicKey;
@@ -18,9 +17,10 @@ import org.bouncycastle.asn1.pkcs.RSASSAPSSparams;
  * {@code smime.verify} and {@code smime.sign}, so a list never signs with a certificate its own
  * verifier would refuse.
  *
- * <p>Fixed, whatever the configuration: RSA moduli over 16,384 bits, RSA public exponents over
- * 64 bits with moduli over 3,072 bits, and DSA primes over 10,000 bits are refused, as OpenSSL
- * does, because a single such signature check can take seconds.
+ * <p>Fixed, whatever the configuration ({@link #workLimitRefusal}): RSA moduli over 16,384
+ * bits, RSA public exponents over 64 bits with moduli over 3,072 bits, DSA primes over 10,000
+ * bits (as OpenSSL) and curves over 571 bits are refused, because a single such signature check
+ * can take seconds.
  *
  * @param md5 MD2, MD4 and MD5 signatures and digests (default: refused; collisions are
  *     practical, and a rogue CA certificate was made with MD5)
@@ -43,6 +43,8 @@ public record AlgorithmPolicy(Treatment md5, Treatment sha1, Treatment dsa, int 
   private static final int SMALL_RSA_BITS = 3072;
   private static final int MAX_RSA_EXPONENT_BITS = 64;
   private static final int MAX_DSA_BITS = 10000;
+  /** The largest standard curve order (sect571, P-521 has 521). */
+  private static final int MAX_EC_BITS = 571;
 
   private static final Set<String> BROKEN_DIGESTS = Set.of(
       "1.2.840.113549.2.2", // MD2
@@ -138,16 +140,65 @@ public record AlgorithmPolicy(Treatment md5, Treatment sha1, Treatment dsa, int 
     return Optional.empty();
   }
 
-  private Optional<String> key(PublicKey key, String what, List<String> warnings) {
+  /**
+   * The limits no setting changes, because they bound the work one signature check costs:
+   * anyone can send a certificate, and the path search checks signatures with keys it has not
+   * judged yet. Checked before any signature is verified with {@code key}.
+   */
+  public static Optional<String> workLimitRefusal(PublicKey key) {
     if (key instanceof RSAPublicKey rsa) {
       int bits = rsa.getModulus().bitLength();
-      BigInteger e = rsa.getPublicExponent();
       if (bits > MAX_RSA_BITS) {
-        return Optional.of(what + " is a " + bits + "-bit RSA key, over " + MAX_RSA_BITS);
+        return Optional.of("a " + bits + "-bit RSA key, over " + MAX_RSA_BITS);
       }
-      if (bits > SMALL_RSA_BITS && e.bitLength() > MAX_RSA_EXPONENT_BITS) {
-        return Optional.of(what + " has an RSA public exponent of " + e.bitLength() + " bits");
+      if (bits > SMALL_RSA_BITS && rsa.getPublicExponent().bitLength() > MAX_RSA_EXPONENT_BITS) {
+        return Optional.of("an RSA public exponent of "
+            + rsa.getPublicExponent().bitLength() + " bits");
       }
+    } else if (key instanceof DSAPublicKey dsaKey && dsaKey.getParams() != null
+        && dsaKey.getParams().getP().bitLength() > MAX_DSA_BITS) {
+      return Optional.of("a DSA key over " + MAX_DSA_BITS + " bits");
+    } else if (ecOrderBits(key) > MAX_EC_BITS) {
+      return Optional.of("a curve of " + ecOrderBits(key) + " bits, over " + MAX_EC_BITS);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What one signature check with {@code key} costs, in checks with an RSA-2048 key: an RSA
+   * check grows with the square of the modulus, so a path search budget counted in checks
+   * alone could be spent 64 times over with 16,384-bit keys.
+   */
+  public static int verificationCost(PublicKey key) {
+    if (key instanceof RSAPublicKey rsa) {
+      long bits = rsa.getModulus().bitLength();
+      return (int) Math.max(1, bits * bits / (2048L * 2048L));
+    }
+    if (key instanceof DSAPublicKey dsaKey && dsaKey.getParams() != null) {
+      long bits = dsaKey.getParams().getP().bitLength();
+      return (int) Math.max(1, bits * bits / (2048L * 2048L));
+    }
+    return 1;
+  }
+
+  private static int ecOrderBits(PublicKey key) {
+    if (key instanceof ECPublicKey ec) {
+      return ec.getParams().getOrder().bitLength();
+    }
+    if (key instanceof org.bouncycastle.jce.interfaces.ECPublicKey bcEc
+        && bcEc.getParameters() != null) {
+      return bcEc.getParameters().getN().bitLength();
+    }
+    return 0;
+  }
+
+  private Optional<String> key(PublicKey key, String what, List<String> warnings) {
+    Optional<String> tooCostly = workLimitRefusal(key);
+    if (tooCostly.isPresent()) {
+      return Optional.of(what + " is " + tooCostly.get());
+    }
+    if (key instanceof RSAPublicKey rsa) {
+      int bits = rsa.getModulus().bitLength();
       if (bits < minRsaBits) {
         return Optional.of(what + " is a " + bits + "-bit RSA key; at least " + minRsaBits
             + " bits are required");
@@ -155,24 +206,11 @@ public record AlgorithmPolicy(Treatment md5, Treatment sha1, Treatment dsa, int 
       if (bits < strongRsaBits) {
         warnings.add(what + " is a " + bits + "-bit RSA key");
       }
-    } else if (key instanceof ECPublicKey ec) {
-      int bits = ec.getParams().getOrder().bitLength();
-      if (bits < minEcBits) {
-        return Optional.of(what + " is on a " + bits + "-bit curve; at least " + minEcBits
-            + " bits are required");
-      }
-    } else if (key instanceof DSAPublicKey dsaKey) {
-      if (dsaKey.getParams() != null && dsaKey.getParams().getP().bitLength() > MAX_DSA_BITS) {
-        return Optional.of(what + " is a DSA key over " + MAX_DSA_BITS + " bits");
-      }
+    } else if (key instanceof DSAPublicKey) {
       return weak(dsa, what + " is a DSA key", warnings);
-    } else if (key instanceof org.bouncycastle.jce.interfaces.ECPublicKey bcEc
-        && bcEc.getParameters() != null) {
-      int bits = bcEc.getParameters().getN().bitLength();
-      if (bits < minEcBits) {
-        return Optional.of(what + " is on a " + bits + "-bit curve; at least " + minEcBits
-            + " bits are required");
-      }
+    } else if (ecOrderBits(key) > 0 && ecOrderBits(key) < minEcBits) {
+      return Optional.of(what + " is on a " + ecOrderBits(key) + "-bit curve; at least "
+          + minEcBits + " bits are required");
     }
     return Optional.empty();
   }

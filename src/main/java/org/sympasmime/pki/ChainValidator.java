@@ -48,26 +48,41 @@ public final class ChainValidator {
   /** Why a path does not validate. */
   public record Failure(Reason reason, String detail) {}
 
-  private ChainValidator() {}
+  private final PathSearch search;
+  private final Date at;
+  private final Optional<Revocation.Policy> revocation;
+  private final AlgorithmPolicy policy;
 
-  /** Without revocation checking, with the default algorithm policy. */
+  /**
+   * A validator for the signers of one message: they share one path search, so its budget
+   * and what it learned (who issued whom, dead ends) hold for the whole message, however many
+   * SignerInfos it has.
+   *
+   * @param untrusted certificates that may serve as intermediates (those of the message)
+   * @param revocation CRLs to check the path against; none when empty
+   */
+  public ChainValidator(List<X509Certificate> untrusted, TrustStore store, Date at,
+      Optional<Revocation.Policy> revocation, AlgorithmPolicy policy) {
+    this.search = new PathSearch(untrusted, store, PathSearch.Budget.DEFAULT);
+    this.at = at;
+    this.revocation = revocation;
+    this.policy = policy;
+  }
+
+  /** One signer, without revocation checking, with the default algorithm policy. */
   public static Optional<Failure> validate(X509Certificate leaf, List<X509Certificate> untrusted,
       TrustStore store, Date at) {
-    return validate(leaf, untrusted, store, at, Optional.empty(), AlgorithmPolicy.defaults(),
-        new ArrayList<>());
+    return new ChainValidator(untrusted, store, at, Optional.empty(),
+        AlgorithmPolicy.defaults()).validate(leaf, new ArrayList<>());
   }
 
   /**
-   * @param untrusted certificates that may serve as intermediates (those of the message)
-   * @param revocation CRLs to check the path against; none when empty
    * @param warnings receives the warnings of the path that validates (a stale CRL, a weak
    *     algorithm)
    */
-  public static Optional<Failure> validate(X509Certificate leaf, List<X509Certificate> untrusted,
-      TrustStore store, Date at, Optional<Revocation.Policy> revocation, AlgorithmPolicy policy,
-      List<String> warnings) {
+  public Optional<Failure> validate(X509Certificate leaf, List<String> warnings) {
     try {
-      return validatePaths(leaf, untrusted, store, at, revocation, policy, warnings);
+      return validatePaths(leaf, warnings);
     } catch (RuntimeException e) {
       // Extensions are decoded lazily; a malformed one throws. OpenSSL refuses such a
       // certificate ("invalid or inconsistent certificate extension"), and so do we.
@@ -77,10 +92,7 @@ public final class ChainValidator {
     }
   }
 
-  private static Optional<Failure> validatePaths(X509Certificate leaf,
-      List<X509Certificate> untrusted, TrustStore store, Date at,
-      Optional<Revocation.Policy> revocation, AlgorithmPolicy policy, List<String> warnings) {
-    PathSearch search = new PathSearch(untrusted, store, PathSearch.Budget.DEFAULT);
+  private Optional<Failure> validatePaths(X509Certificate leaf, List<String> warnings) {
     List<Failure> failures = new ArrayList<>();
     List<List<String>> accepted = new ArrayList<>();
     search.search(leaf, path -> {

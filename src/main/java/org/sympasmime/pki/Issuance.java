@@ -1,5 +1,6 @@
 package org.sympasmime.pki;
 
+import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Optional;
@@ -43,10 +44,17 @@ public final class Issuance {
     return aki.isEmpty() || ski.isEmpty() || Arrays.equals(aki.get(), ski.get());
   }
 
-  /** The costly half of {@link #issued}. */
+  /**
+   * The costly half of {@link #issued}; never attempted with a key beyond the algorithm
+   * policy's work limits.
+   */
   static boolean signatureVerifies(X509Certificate cert, X509Certificate issuer) {
     try {
-      cert.verify(issuer.getPublicKey(), BcProvider.get());
+      PublicKey key = issuer.getPublicKey();
+      if (AlgorithmPolicy.workLimitRefusal(key).isPresent()) {
+        return false;
+      }
+      cert.verify(key, BcProvider.get());
       return true;
     } catch (Exception e) {
       // Any failure (wrong key, unknown algorithm, a key that does not decode) means "not

@@ -29,7 +29,8 @@ import javax.security.auth.x500.X500Principal;
 final class PathSearch {
   /**
    * @param maxDepth certificates in a path, signer and anchor included
-   * @param maxSignatureChecks "did this certificate sign that one" checks
+   * @param maxSignatureChecks "did this certificate sign that one" checks, in units of a check
+   *     with an RSA-2048 key ({@link AlgorithmPolicy#verificationCost})
    * @param maxCandidates issuer candidates considered
    */
   record Budget(int maxDepth, int maxSignatureChecks, int maxCandidates) {
@@ -187,7 +188,8 @@ final class PathSearch {
     }
     boolean result = false;
     if (Issuance.keyIdentifiersAgree(issuer, subject)) {
-      if (++signatureChecks > budget.maxSignatureChecks()) {
+      signatureChecks += AlgorithmPolicy.verificationCost(issuer.getPublicKey());
+      if (signatureChecks > budget.maxSignatureChecks()) {
         return Optional.empty();
       }
       result = Issuance.signatureVerifies(subject, issuer);

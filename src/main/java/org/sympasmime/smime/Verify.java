@@ -246,9 +246,11 @@ public final class Verify {
         revocation = Optional.of(new Revocation.Policy(crls.load(request.crls().get()),
             request.crlRequired()));
       }
-      for (X509Certificate signer : signers) {
-        Optional<ChainValidator.Failure> f = ChainValidator.validate(signer, carried, store, at,
-            revocation, request.policy(), warnings);
+      ChainValidator validator = new ChainValidator(carried, store, at, revocation,
+          request.policy());
+      // A signer named by several SignerInfos is one path to validate, not several.
+      for (X509Certificate signer : new LinkedHashSet<>(signers)) {
+        Optional<ChainValidator.Failure> f = validator.validate(signer, warnings);
         if (f.isPresent()) {
           failure = Optional.of(new Failure(f.get().reason(), f.get().detail()));
           break;
@@ -293,6 +295,12 @@ public final class Verify {
     }
     try {
       PublicKey key = effectiveKey(cert, carried, store);
+      // Judged before it is used: one check with an oversized key can take seconds.
+      Optional<String> tooCostly = AlgorithmPolicy.workLimitRefusal(key);
+      if (tooCostly.isPresent()) {
+        return Optional.of(new Failure(Reason.UNSUPPORTED_ALGORITHM,
+            "the key of signer " + describe(si) + " is " + tooCostly.get()));
+      }
       // Built from the key, not the certificate: BC would otherwise also check the
       // certificate's dates at signingTime, which is the chain check's business.
       boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
