@@ -194,9 +194,14 @@ class ChainMatrixTest {
   }
 
   static Verdict ours(byte[] message, Path cafile) {
+    return ours(message, cafile, Optional.empty());
+  }
+
+  /** {@code Verify}'s verdict at {@code at} (now when empty). */
+  static Verdict ours(byte[] message, Path cafile, Optional<java.time.Instant> at) {
     try {
       Verify.Result r = VERIFY.verify(new Verify.Request(message, Optional.of(cafile),
-          Optional.empty(), Optional.empty()));
+          Optional.empty(), at));
       return new Verdict(r.valid(),
           r.failure().map(f -> f.id() + ": ").orElse("") + r.detail());
     } catch (SmimeException e) {
