@@ -148,11 +148,11 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     if (refused.isPresent()) {
       fail(Reason.UNSUPPORTED_ALGORITHM, refused.get());
     }
-    if (isSigner || !Issuance.selfIssued(cert)) {
+    if (isSigner || !Issuance.selfIssuedByName(cert)) {
       checkNames(cert, isSigner, name);
     }
     if (!isSigner) {
-      if (!Issuance.selfIssued(cert)) {
+      if (!Issuance.selfIssuedByName(cert)) {
         intermediates++;
         int anchorPathLen = anchor.map(X509Certificate::getBasicConstraints).orElse(-1);
         if (anchorPathLen >= 0 && anchorPathLen != Integer.MAX_VALUE
