@@ -67,7 +67,8 @@ public final class ChainValidator {
       TrustStore store, Date at, Optional<Revocation.Policy> revocation, AlgorithmPolicy policy,
       List<String> warnings) {
     try {
-      return validatePaths(leaf, untrusted, store, at, revocation, policy, warnings);
+      return validatePaths(leaf, untrusted, store, wholeSecond(at), revocation, policy,
+          warnings);
     } catch (RuntimeException e) {
       // Extensions are decoded lazily; a malformed one throws. OpenSSL refuses such a
       // certificate ("invalid or inconsistent certificate extension"), and so do we.
@@ -75,6 +76,17 @@ public final class ChainValidator {
           "a certificate on the path of " + OpenSslNames.formatName(
               leaf.getSubjectX500Principal()) + " has an extension that does not decode"));
     }
+  }
+
+  /**
+   * {@code at} without its fraction of a second. Certificate validity is encoded in whole
+   * seconds (RFC 5280 4.1.2.5: notBefore through notAfter, inclusive), so every instant of the
+   * notAfter second is still within the period; comparing the millisecond clock made a
+   * certificate expire up to a second early. OpenSSL compares whole seconds (time_t) too.
+   * (x509-limbo rfc5280::validity::notafter-fractional, notbefore-fractional.)
+   */
+  static Date wholeSecond(Date at) {
+    return new Date(Math.floorDiv(at.getTime(), 1000L) * 1000L);
   }
 
   private static Optional<Failure> validatePaths(X509Certificate leaf,
