@@ -179,6 +179,11 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.EXPIRED,
           name + " expired " + anchor.getNotAfter().toInstant()));
     }
+    Optional<String> nonconforming = SmimePathChecker.profileViolation(anchor, true);
+    if (nonconforming.isPresent()) {
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
+          name + " does not conform to RFC 5280: " + nonconforming.get()));
+    }
     Optional<String> unknown = SmimePathChecker.unknownCriticalExtension(anchor);
     if (unknown.isPresent()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
@@ -191,7 +196,8 @@ public final class ChainValidator {
     }
     boolean hasBasic = anchor.getExtensionValue("2.5.29.19") != null;
     // OpenSSL accepts a v1 root, one whose keyUsage allows certSign, or one whose Netscape
-    // cert type says S/MIME CA, without basicConstraints.
+    // cert type says S/MIME CA, without basicConstraints. The second is refused above
+    // (keyCertSign without cA, SmimePathChecker.profileViolation).
     boolean isCa = hasBasic ? anchor.getBasicConstraints() >= 0
         : anchor.getVersion() == 1 || ku != null || SmimeSigningPurpose.netscapeSmimeCa(anchor);
     if (!isCa) {
