@@ -314,6 +314,12 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     if (nc.isEmpty()) {
       return;
     }
+    Optional<String> malformed = malformedSubtree(nc.get());
+    if (malformed.isPresent()) {
+      fail(Reason.UNTRUSTED_CHAIN, "the name constraints of "
+          + OpenSslNames.formatName(ca.getSubjectX500Principal()) + " hold "
+          + malformed.get());
+    }
     if (nc.get().getPermittedSubtrees() != null) {
       names.intersectPermittedSubtree(nc.get().getPermittedSubtrees());
       List<String> rfc822 = new ArrayList<>();
@@ -331,6 +337,58 @@ final class SmimePathChecker extends PKIXCertPathChecker {
         names.addExcludedSubtree(excluded);
       }
     }
+  }
+
+  private static final String LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+  private static final java.util.regex.Pattern DNS_CONSTRAINT =
+      java.util.regex.Pattern.compile(LABEL + "(\\." + LABEL + ")*");
+
+  /**
+   * A permitted or excluded subtree whose base is not a name of its form as RFC 5280 4.2.1.10
+   * writes them: a dNSName that is not a host or domain name ({@code .example.com},
+   * {@code *.example.com}: the leading period belongs to URI and rfc822Name constraints
+   * only), an iPAddress that is not an address and a mask (8 or 32 octets), an rfc822Name
+   * with more than one {@code @}. Bouncy Castle and OpenSSL read such a constraint somehow
+   * (a leading period as "subdomains only"); what the CA meant is unknown, so the path is
+   * refused (x509-limbo rfc5280::nc::invalid-*).
+   */
+  static Optional<String> malformedSubtree(NameConstraints nc) {
+    List<GeneralSubtree> all = new ArrayList<>();
+    if (nc.getPermittedSubtrees() != null) {
+      all.addAll(List.of(nc.getPermittedSubtrees()));
+    }
+    if (nc.getExcludedSubtrees() != null) {
+      all.addAll(List.of(nc.getExcludedSubtrees()));
+    }
+    for (GeneralSubtree subtree : all) {
+      GeneralName base = subtree.getBase();
+      switch (base.getTagNo()) {
+        case GeneralName.dNSName -> {
+          String dns = ((ASN1String) base.getName()).getString();
+          if (!dns.isEmpty() && !DNS_CONSTRAINT.matcher(dns).matches()) {
+            return Optional.of("a malformed dNSName constraint \"" + dns + "\"");
+          }
+        }
+        case GeneralName.iPAddress -> {
+          int length = org.bouncycastle.asn1.ASN1OctetString.getInstance(base.getName())
+              .getOctets().length;
+          if (length != 8 && length != 32) {
+            return Optional.of("an iPAddress constraint of " + length
+                + " octets (an address and a mask are 8 or 32)");
+          }
+        }
+        case GeneralName.rfc822Name -> {
+          String mail = ((ASN1String) base.getName()).getString();
+          if (mail.indexOf('@') != mail.lastIndexOf('@') || mail.startsWith("@")) {
+            return Optional.of("a malformed rfc822Name constraint \"" + mail + "\"");
+          }
+        }
+        default -> {
+          // other forms are compared as they are
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private void checkNames(X509Certificate cert, boolean isSigner, String name)
