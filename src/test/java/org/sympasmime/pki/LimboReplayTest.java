@@ -84,7 +84,70 @@ class LimboReplayTest {
 
   private static Map<String, Known> known() {
     Map<String, Known> k = new LinkedHashMap<>();
+    // RFC 5280 profile MUSTs we do not enforce, on evidence (SmimePathChecker.profileViolation
+    // enforces the others). Each is a flag or a path building aid the validator does not need:
+    // the chain is as constrained with it as without.
+    k.put("rfc5280::root-non-critical-basic-constraints", accept("RFC 5280 4.2.1.9 says CAs"
+        + " MUST mark basicConstraints critical, but a verifier honours it either way; the NSS"
+        + " test CA of the Thunderbird corpus (VerifyCorpusTest) marks it non-critical, and"
+        + " OpenSSL and NSS accept it"));
+    k.put("rfc5280::ski::root-missing-ski", accept("RFC 5280 4.2.1.2: a self-signed root's"
+        + " subjectKeyIdentifier only helps find what it issued (limbo's docstring says as"
+        + " much); the NSS test CA of the Thunderbird corpus has none; OpenSSL accepts"));
+    k.put("rfc5280::aki::leaf-missing-aki", accept("RFC 5280 4.2.1.1: the signer's issuer is"
+        + " found by name and signature without an authorityKeyIdentifier; the Thunderbird"
+        + " corpus' NSS test certificates lack it; OpenSSL accepts. Intermediates without one"
+        + " are refused (rfc5280::aki::intermediate-missing-aki)"));
+    k.put("rfc5280::nc::permitted-dns-match-noncritical", accept("RFC 5280 4.2.1.10 says"
+        + " MUST be critical, but we apply a non-critical nameConstraints exactly like a"
+        + " critical one (the leaf here is within it), and the S/MIME Baseline Requirements"
+        + " allow it non-critical; limbo marks the case rfc5280-incompatible-with-webpki;"
+        + " OpenSSL accepts"));
+    // The certificate signs the message: its keyUsage must allow signatures.
+    String signing = "the leaf signs the message, and its keyUsage forbids signatures (RFC"
+        + " 5280 4.2.1.3, RFC 8550 4.4.2: digitalSignature or nonRepudiation); limbo only asks"
+        + " whether the chain holds for emailProtection. OpenSSL (smimesign) refuses too";
+    k.put("smime::ku::key-management-only-rsa", refuse(signing));
+    k.put("smime::ku::key-management-only-ec", refuse(signing));
+    // S/MIME Baseline Requirements profile (CA/Browser Forum), not RFC 5280 path validation:
+    // rules for publicly trusted CAs issuing S/MIME certificates, which OpenSSL does not apply
+    // and which private and older CAs Sympa lists trust do not follow.
+    String br = "S/MIME Baseline Requirements issuance profile (limbo feature"
+        + " pedantic-smime-eku where marked), not RFC 5280 path validation; RFC 5280 and"
+        + " OpenSSL accept, and so does ChainMatrixTest on purpose; ";
+    k.put("smime::eku::ee-without-eku", accept(br + "BR 7.1.2.3(f); RFC 5280 4.2.1.12 makes"
+        + " extendedKeyUsage optional"));
+    for (String other : List.of("server-auth", "code-signing", "time-stamping", "any-eku")) {
+      k.put("smime::eku::ee-has-" + other, accept(br + "BR 7.1.2.3(f): other purposes next"
+          + " to emailProtection (ChainMatrixTest eku.leaf.server, eku.leaf.any accept them)"));
+      k.put("smime::eku::intermediate-has-" + other, accept(br + "BR 7.1.2.2(g): a CA's"
+          + " extendedKeyUsage must include emailProtection, which it does; multi-purpose"
+          + " intermediates are common"));
+    }
+    k.put("smime::eku::root-has-eku", accept(br + "BR 7.1.2.1(d); the root's extendedKeyUsage"
+        + " includes emailProtection"));
+    k.put("smime::ku::ee-missing-key-usage", accept(br + "BR 7.1.2.3(e); RFC 5280 4.2.1.3"
+        + " makes keyUsage optional for end entities (ChainMatrixTest accepts a leaf without)"));
+    k.put("smime::ku::ee-key-usage-not-critical", accept(br + "BR 7.1.2.3(e) says SHOULD be"
+        + " critical; RFC 5280 4.2.1.3 says SHOULD too"));
+    k.put("smime::ku::intermediate-missing-crl-sign", accept(br + "BR 7.1.2.2(e); cRLSign"
+        + " concerns CRLs, and the CA still has keyCertSign"));
+    k.put("smime::san::no-san", accept(br + "BR 7.1.2.3(h); the address is in the subject, as"
+        + " in older certificates Sympa reads (emailAddress or CN)"));
+    k.put("smime::san::san-without-rfc822name", accept(br + "BR 7.1.4.2.1; a certificate"
+        + " without an address signs nothing Sympa can attribute: its sender check fails, not"
+        + " the path (ChainMatrixTest nc.rfc822.no-address)"));
+    k.put("smime::san::san-critical-with-nonempty-subject", accept(br + "BR 7.1.2.3(h) says"
+        + " SHOULD NOT; RFC 5280 4.2.1.6 allows a critical subjectAltName"));
     return k;
+  }
+
+  private static Known refuse(String why) {
+    return new Known(true, why);
+  }
+
+  private static Known accept(String why) {
+    return new Known(false, why);
   }
 
   /** Limbo cases not replayed, and why. */
