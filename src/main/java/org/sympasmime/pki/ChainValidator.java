@@ -79,6 +79,17 @@ public final class ChainValidator {
   }
 
   /**
+   * Why {@code cert} breaks RFC 5280's certificate profile, as {@code smime.verify} refuses it
+   * anywhere on a path ({@link SmimePathChecker#profileViolation}); {@code smime.sign} asks
+   * it of the list's certificate, so the list signs nothing its own verifier refuses.
+   */
+  public static Optional<Failure> nonconforming(X509Certificate cert) {
+    return SmimePathChecker.profileViolation(cert, Issuance.selfSigned(cert))
+        .map(why -> new Failure(Reason.UNTRUSTED_CHAIN, OpenSslNames.formatName(
+            cert.getSubjectX500Principal()) + " does not conform to RFC 5280: " + why));
+  }
+
+  /**
    * {@code at} without its fraction of a second. Certificate validity is encoded in whole
    * seconds (RFC 5280 4.1.2.5: notBefore through notAfter, inclusive), so every instant of the
    * notAfter second is still within the period; comparing the millisecond clock made a

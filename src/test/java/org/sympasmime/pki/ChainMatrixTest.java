@@ -99,11 +99,11 @@ class ChainMatrixTest {
     return k;
   }
 
-  private static Known refuse(String why) {
+  static Known refuse(String why) {
     return new Known(true, why);
   }
 
-  private static Known accept(String why) {
+  static Known accept(String why) {
     return new Known(false, why);
   }
 

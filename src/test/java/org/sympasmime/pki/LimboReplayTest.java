@@ -1,6 +1,8 @@
 package org.sympasmime.pki;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sympasmime.pki.ChainMatrixTest.accept;
+import static org.sympasmime.pki.ChainMatrixTest.refuse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -49,6 +51,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.sympasmime.pki.ChainMatrixTest.Known;
 import org.sympasmime.pki.ChainMatrixTest.Verdict;
 import org.sympasmime.testutil.CertSpec;
 import org.sympasmime.testutil.Openssl;
@@ -77,9 +80,6 @@ import org.sympasmime.testutil.TestKeys;
  * {@code target/limbo-replay.txt}. Cases left out are in {@link #SKIPPED}, with why.
  */
 class LimboReplayTest {
-  /** {@code weRefuse}: we refuse what limbo expects to validate (or, false, the reverse). */
-  record Known(boolean weRefuse, String why) {}
-
   static final Map<String, Known> KNOWN = known();
 
   private static Map<String, Known> known() {
@@ -140,14 +140,6 @@ class LimboReplayTest {
     k.put("smime::san::san-critical-with-nonempty-subject", accept(br + "BR 7.1.2.3(h) says"
         + " SHOULD NOT; RFC 5280 4.2.1.6 allows a critical subjectAltName"));
     return k;
-  }
-
-  private static Known refuse(String why) {
-    return new Known(true, why);
-  }
-
-  private static Known accept(String why) {
-    return new Known(false, why);
   }
 
   /** Limbo cases not replayed, and why. */
