@@ -208,8 +208,8 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     boolean emptySubject = cert.getSubjectX500Principal().getEncoded().length <= 2;
     // Not required here, although 4.2.1.9 and 4.2.1.10 say MUST: a critical basicConstraints
     // in CAs (the NSS test CA of the Thunderbird corpus, a root in use, marks it
-    // non-critical) and a critical nameConstraints (the S/MIME Baseline Requirements allow it
-    // non-critical). Both are honoured whatever their flag, so refusing them would refuse
+    // non-critical) and a critical nameConstraints (the S/MIME Baseline Requirements 7.1.2.2(f)
+    // allow it non-critical). Both are honoured whatever their flag, so refusing them would refuse
     // real CAs and protect nothing (LimboReplayTest.KNOWN).
     if (ca) {
       // 4.2.1.2: a subjectKeyIdentifier in every CA certificate; not asked of a self-signed

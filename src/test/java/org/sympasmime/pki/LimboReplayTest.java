@@ -101,7 +101,8 @@ class LimboReplayTest {
     k.put("rfc5280::nc::permitted-dns-match-noncritical", accept("RFC 5280 4.2.1.10 says"
         + " MUST be critical, but we apply a non-critical nameConstraints exactly like a"
         + " critical one (the leaf here is within it), and the S/MIME Baseline Requirements"
-        + " allow it non-critical; limbo marks the case rfc5280-incompatible-with-webpki;"
+        + " allow it non-critical (7.1.2.2(f), an exception to 4.2.1.10 they state); limbo"
+        + " marks the case rfc5280-incompatible-with-webpki;"
         + " OpenSSL accepts"));
     // The certificate signs the message: its keyUsage must allow signatures.
     String signing = "the leaf signs the message, and its keyUsage forbids signatures (RFC"
