@@ -64,7 +64,7 @@ public final class ChainValidator {
   public ChainValidator(List<X509Certificate> untrusted, TrustStore store, Date at,
       Optional<Revocation.Policy> revocation, AlgorithmPolicy policy) {
     this.search = new PathSearch(untrusted, store, PathSearch.Budget.DEFAULT);
-    this.at = at;
+    this.at = wholeSecond(at);
     this.revocation = revocation;
     this.policy = policy;
   }
@@ -90,6 +90,28 @@ public final class ChainValidator {
           "a certificate on the path of " + OpenSslNames.formatName(
               leaf.getSubjectX500Principal()) + " has an extension that does not decode"));
     }
+  }
+
+  /**
+   * Why {@code cert} breaks RFC 5280's certificate profile, as {@code smime.verify} refuses it
+   * anywhere on a path ({@link SmimePathChecker#profileViolation}); {@code smime.sign} asks
+   * it of the list's certificate, so the list signs nothing its own verifier refuses.
+   */
+  public static Optional<Failure> nonconforming(X509Certificate cert) {
+    return SmimePathChecker.profileViolation(cert, Issuance.selfSigned(cert))
+        .map(why -> new Failure(Reason.UNTRUSTED_CHAIN, OpenSslNames.formatName(
+            cert.getSubjectX500Principal()) + " does not conform to RFC 5280: " + why));
+  }
+
+  /**
+   * {@code at} without its fraction of a second. Certificate validity is encoded in whole
+   * seconds (RFC 5280 4.1.2.5: notBefore through notAfter, inclusive), so every instant of the
+   * notAfter second is still within the period; comparing the millisecond clock made a
+   * certificate expire up to a second early. OpenSSL compares whole seconds (time_t) too.
+   * (x509-limbo rfc5280::validity::notafter-fractional, notbefore-fractional.)
+   */
+  static Date wholeSecond(Date at) {
+    return new Date(Math.floorDiv(at.getTime(), 1000L) * 1000L);
   }
 
   private Optional<Failure> validatePaths(X509Certificate leaf, List<String> warnings) {
@@ -179,6 +201,11 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.EXPIRED,
           name + " expired " + anchor.getNotAfter().toInstant()));
     }
+    Optional<String> nonconforming = SmimePathChecker.profileViolation(anchor, true);
+    if (nonconforming.isPresent()) {
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
+          name + " does not conform to RFC 5280: " + nonconforming.get()));
+    }
     Optional<String> unknown = SmimePathChecker.unknownCriticalExtension(anchor);
     if (unknown.isPresent()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
@@ -191,7 +218,8 @@ public final class ChainValidator {
     }
     boolean hasBasic = anchor.getExtensionValue("2.5.29.19") != null;
     // OpenSSL accepts a v1 root, one whose keyUsage allows certSign, or one whose Netscape
-    // cert type says S/MIME CA, without basicConstraints.
+    // cert type says S/MIME CA, without basicConstraints. The second is refused above
+    // (keyCertSign without cA, SmimePathChecker.profileViolation).
     boolean isCa = hasBasic ? anchor.getBasicConstraints() >= 0
         : anchor.getVersion() == 1 || ku != null || SmimeSigningPurpose.netscapeSmimeCa(anchor);
     if (!isCa) {

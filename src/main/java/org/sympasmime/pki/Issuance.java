@@ -32,6 +32,20 @@ public final class Issuance {
         && keyIdentifiersAgree(c, c);
   }
 
+  /**
+   * RFC 5280's "self-issued" (section 3.2, used in 6.1.3 (b)-(c) and 6.1.4 (l)): the subject
+   * and issuer names match, whatever the keys. This is what exempts a CA certificate below the
+   * anchor from name constraints and from counting against pathLenConstraint (a CA's re-key or
+   * rollover certificate, issued by its old key under its own name); OpenSSL's EXFLAG_SI is the
+   * same test. {@link #selfIssued} also asks the key identifiers, because the path search uses
+   * it to decide where a path can end; using that one here made a rollover certificate whose
+   * AKI names the old key count as an ordinary CA (x509-limbo
+   * rfc5280::nc::permitted-self-issued).
+   */
+  public static boolean selfIssuedByName(X509Certificate c) {
+    return c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
+  }
+
   /** Self-issued, and its own key verifies its signature: a root. */
   public static boolean selfSigned(X509Certificate c) {
     return selfIssued(c) && signatureVerifies(c, c);

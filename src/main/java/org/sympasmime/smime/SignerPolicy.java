@@ -15,7 +15,8 @@ import org.sympasmime.pki.SmimeSigningPurpose;
 
 /**
  * Refuses a signer certificate whose signatures every verifier would reject: outside its
- * validity dates, not allowed to sign mail by the one usage rule that {@code smime.verify}
+ * validity dates, not conforming to RFC 5280's profile where {@code smime.verify} holds it to
+ * it ({@link ChainValidator#nonconforming}), not allowed to sign mail by the one usage rule that {@code smime.verify}
  * applies too ({@link SmimeSigningPurpose}), or with a key or signature the algorithm policy
  * refuses. Crypt::SMIME signs regardless; docs/decisions.md says why we do not.
  */
@@ -35,6 +36,11 @@ final class SignerPolicy {
     if (now.isBefore(notBefore)) {
       throw new SmimeException(Reason.NOT_YET_VALID,
           "the signer certificate " + who + " is not valid before " + notBefore);
+    }
+    Optional<ChainValidator.Failure> nonconforming = ChainValidator.nonconforming(signer);
+    if (nonconforming.isPresent()) {
+      throw new SmimeException(nonconforming.get().reason(), "the signer certificate " + who
+          + ": " + nonconforming.get().detail());
     }
     Optional<ChainValidator.Failure> usage = SmimeSigningPurpose.ofSigner(signer);
     if (usage.isPresent()) {

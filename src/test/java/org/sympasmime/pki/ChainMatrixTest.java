@@ -80,6 +80,14 @@ class ChainMatrixTest {
     k.put("malformed.certificate-policies.leaf:not-a-sequence", refuse("RFC 5280 4.2 and"
         + " X.690: an extension that does not decode makes the certificate unusable; OpenSSL"
         + " decodes certificatePolicies only when it checks policies, which cms -verify does not"));
+    k.put("bc.root.missing:no-basic-constraints-keycertsign", refuse("RFC 5280 4.2.1.3 and"
+        + " 4.2.1.9: keyCertSign only with basicConstraints cA, so a v3 root that signs"
+        + " certificates has basicConstraints; OpenSSL takes the keyUsage as enough (x509-limbo"
+        + " rfc5280::root-missing-basic-constraints)"));
+    k.put("issuer.aki-mismatch.intermediate:issuer-without-ski", refuse("RFC 5280 4.2.1.1"
+        + " and 4.2.1.2: an intermediate CA has a subjectKeyIdentifier and an"
+        + " authorityKeyIdentifier; OpenSSL does not ask (x509-limbo"
+        + " rfc5280::ski::intermediate-missing-ski, rfc5280::aki::intermediate-missing-aki)"));
     k.put("alg.ed25519.leaf:ed25519", accept("RFC 8419 defines Ed25519 SignerInfos; OpenSSL"
         + " 3.0 cannot verify any (\"invalid digest\"; it cannot make one either), while"
         + " openssl verify accepts the same path"));
@@ -91,11 +99,11 @@ class ChainMatrixTest {
     return k;
   }
 
-  private static Known refuse(String why) {
+  static Known refuse(String why) {
     return new Known(true, why);
   }
 
-  private static Known accept(String why) {
+  static Known accept(String why) {
     return new Known(false, why);
   }
 
@@ -194,9 +202,14 @@ class ChainMatrixTest {
   }
 
   static Verdict ours(byte[] message, Path cafile) {
+    return ours(message, cafile, Optional.empty());
+  }
+
+  /** {@code Verify}'s verdict at {@code at} (now when empty). */
+  static Verdict ours(byte[] message, Path cafile, Optional<java.time.Instant> at) {
     try {
       Verify.Result r = VERIFY.verify(new Verify.Request(message, Optional.of(cafile),
-          Optional.empty(), Optional.empty()));
+          Optional.empty(), at));
       return new Verdict(r.valid(),
           r.failure().map(f -> f.id() + ": ").orElse("") + r.detail());
     } catch (SmimeException e) {

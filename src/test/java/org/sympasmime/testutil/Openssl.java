@@ -87,6 +87,13 @@ public final class Openssl {
         "-CAfile", cafile.toString(), "-out", "/dev/null");
   }
 
+  /** As {@link #cmsVerify(Path, Path)}, at a validation time ({@code -attime}, seconds). */
+  public static Run cmsVerify(Path message, Path cafile, java.time.Instant at) {
+    return run(null, "cms", "-verify", "-purpose", "smimesign", "-in", message.toString(),
+        "-CAfile", cafile.toString(), "-attime", Long.toString(at.getEpochSecond()),
+        "-out", "/dev/null");
+  }
+
   /**
    * {@code openssl verify -purpose smimesign}: the certificate path alone, without CMS.
    *

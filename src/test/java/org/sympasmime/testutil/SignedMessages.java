@@ -38,6 +38,12 @@ public final class SignedMessages {
    */
   public static byte[] multipartSigned(TestCert signer, List<X509CertificateHolder> carried,
       String algorithm, int signerInfos) {
+    return SignedMailPki.multipartSigned(ENTITY, cms(signer, carried, algorithm, signerInfos));
+  }
+
+  /** The detached CMS SignedData (DER ContentInfo) of {@link #multipartSigned}. */
+  public static byte[] cms(TestCert signer, List<X509CertificateHolder> carried,
+      String algorithm, int signerInfos) {
     try {
       CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
       for (int i = 0; i < signerInfos; i++) {
@@ -51,8 +57,7 @@ public final class SignedMessages {
       for (X509CertificateHolder c : carried) {
         gen.addCertificate(c);
       }
-      byte[] der = gen.generate(new CMSProcessableByteArray(ENTITY), false).getEncoded();
-      return SignedMailPki.multipartSigned(ENTITY, der);
+      return gen.generate(new CMSProcessableByteArray(ENTITY), false).getEncoded();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (OperatorCreationException | CMSException e) {
