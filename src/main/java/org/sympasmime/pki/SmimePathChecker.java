@@ -17,7 +17,6 @@ import org.bouncycastle.asn1.DERIA5String;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -211,26 +210,16 @@ final class SmimePathChecker extends PKIXCertPathChecker {
     // non-critical) and a critical nameConstraints (the S/MIME Baseline Requirements 7.1.2.2(f)
     // allow it non-critical). Both are honoured whatever their flag, so refusing them would refuse
     // real CAs and protect nothing (LimboReplayTest.KNOWN).
-    if (ca) {
-      // 4.2.1.2: a subjectKeyIdentifier in every CA certificate; not asked of a self-signed
-      // root, whose key identifier is only a path building aid for what it issues and which
-      // older roots in use lack (the NSS test CA of the Thunderbird corpus).
-      if (!selfSigned
-          && cert.getExtensionValue(Extension.subjectKeyIdentifier.getId()) == null) {
-        return Optional.of("it is a CA without subjectKeyIdentifier");
-      }
-      // 4.1.2.6: a CA's subject is a non-empty name.
-      if (emptySubject) {
-        return Optional.of("it is a CA with an empty subject");
-      }
+    // 4.1.2.6: a CA's subject is a non-empty name.
+    if (ca && emptySubject) {
+      return Optional.of("it is a CA with an empty subject");
     }
-    // 4.2.1.1: the keyIdentifier of authorityKeyIdentifier in every certificate but a
-    // self-signed one; asked of intermediate CAs only, because signer certificates of older
-    // and test CAs lack it (the NSS test certificates of the Thunderbird corpus) and the
-    // issuer is found by name and signature without it.
-    if (ca && !selfSigned && !hasAuthorityKeyId(cert)) {
-      return Optional.of("it has no authorityKeyIdentifier keyIdentifier");
-    }
+    // Not required either, although 4.2.1.1 and 4.2.1.2 say MUST: key identifiers in CA
+    // certificates. They only help find issuers, which the path search does by name and
+    // signature without them; OpenSSL does not ask for them, and CAs made without them are in
+    // use (Bouncy Castle's certificate builder adds none by default; the NSS test CA of the
+    // Thunderbird corpus has none): refusing them would refuse those sites' every signature
+    // and protect nothing (LimboReplayTest.KNOWN).
     // 4.1.2.6 and 4.2.1.6: an empty subject needs a critical subjectAltName.
     if (emptySubject && !critical.contains(Extension.subjectAlternativeName.getId())) {
       return Optional.of("its subject is empty and its subjectAltName is not critical");
@@ -261,17 +250,6 @@ final class SmimePathChecker extends PKIXCertPathChecker {
           org.bouncycastle.asn1.x509.Certificate.getInstance(cert.getEncoded());
       return c.getSignatureAlgorithm().equals(c.getTBSCertificate().getSignature());
     } catch (java.security.cert.CertificateEncodingException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  private static boolean hasAuthorityKeyId(X509Certificate cert) {
-    try {
-      return Extensions.decodeStrict(
-              cert.getExtensionValue(Extension.authorityKeyIdentifier.getId()))
-          .map(v -> AuthorityKeyIdentifier.getInstance(v).getKeyIdentifier() != null)
-          .orElse(false);
-    } catch (RuntimeException e) {
       return false;
     }
   }
