@@ -94,11 +94,11 @@ public final class ChainValidator {
 
   /**
    * Why {@code cert} breaks RFC 5280's certificate profile, as {@code smime.verify} refuses it
-   * anywhere on a path ({@link SmimePathChecker#profileViolation}); {@code smime.sign} asks
+   * anywhere on a path ({@link CertificateProfile#violation}); {@code smime.sign} asks
    * it of the list's certificate, so the list signs nothing its own verifier refuses.
    */
   public static Optional<Failure> nonconforming(X509Certificate cert) {
-    return SmimePathChecker.profileViolation(cert, Issuance.selfSigned(cert))
+    return CertificateProfile.violation(cert, Issuance.selfSigned(cert))
         .map(why -> new Failure(Reason.UNTRUSTED_CHAIN, OpenSslNames.formatName(
             cert.getSubjectX500Principal()) + " does not conform to RFC 5280: " + why));
   }
@@ -201,12 +201,12 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.EXPIRED,
           name + " expired " + anchor.getNotAfter().toInstant()));
     }
-    Optional<String> nonconforming = SmimePathChecker.profileViolation(anchor, true);
+    Optional<String> nonconforming = CertificateProfile.violation(anchor, true);
     if (nonconforming.isPresent()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
           name + " does not conform to RFC 5280: " + nonconforming.get()));
     }
-    Optional<String> unknown = SmimePathChecker.unknownCriticalExtension(anchor);
+    Optional<String> unknown = CertificateProfile.unknownCriticalExtension(anchor);
     if (unknown.isPresent()) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
           name + " has an unhandled critical extension " + unknown.get()));
@@ -219,7 +219,7 @@ public final class ChainValidator {
     boolean hasBasic = anchor.getExtensionValue("2.5.29.19") != null;
     // OpenSSL accepts a v1 root, one whose keyUsage allows certSign, or one whose Netscape
     // cert type says S/MIME CA, without basicConstraints. The second is refused above
-    // (keyCertSign without cA, SmimePathChecker.profileViolation).
+    // (keyCertSign without cA, CertificateProfile.violation).
     boolean isCa = hasBasic ? anchor.getBasicConstraints() >= 0
         : anchor.getVersion() == 1 || ku != null || SmimeSigningPurpose.netscapeSmimeCa(anchor);
     if (!isCa) {
@@ -229,9 +229,9 @@ public final class ChainValidator {
     if (usage.isPresent()) {
       return usage;
     }
-    Optional<Failure> constraints = SmimePathChecker.undecodableConstraints(anchor);
+    Optional<String> constraints = PathNameConstraints.unusable(anchor);
     if (constraints.isPresent()) {
-      return constraints;
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN, constraints.get()));
     }
     return policy.refusal(anchor, warnings)
         .map(why -> new Failure(Reason.UNSUPPORTED_ALGORITHM, why));

@@ -84,7 +84,7 @@ class LimboReplayTest {
 
   private static Map<String, Known> known() {
     Map<String, Known> k = new LinkedHashMap<>();
-    // RFC 5280 profile MUSTs we do not enforce, on evidence (SmimePathChecker.profileViolation
+    // RFC 5280 profile MUSTs we do not enforce, on evidence (CertificateProfile.violation
     // enforces the others). Each is a flag or a path building aid the validator does not need:
     // the chain is as constrained with it as without.
     k.put("rfc5280::root-non-critical-basic-constraints", accept("RFC 5280 4.2.1.9 says CAs"
