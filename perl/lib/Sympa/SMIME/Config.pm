@@ -26,7 +26,8 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 
 # The order matters: it is the order of the documentation and of
 # Sympa::SMIME::Sidecar->config->{sources}.
-my @KEYS = qw(jar java java_opts timeout cipher key_transport crl_path
+my @KEYS =
+    qw(jar java java_opts timeout idle_timeout cipher key_transport crl_path
     crl_required require_authenticated_encryption md5 sha1 dsa min_rsa_bits
     strong_rsa_bits min_ec_bits);
 
@@ -43,9 +44,14 @@ my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 # these, and faster).  An out-of-memory error ends the sidecar, which the
 # client restarts, rather than leaving it half-working.
 my %DEFAULT = (
-    java          => 'java',
-    java_opts     => '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
-    timeout       => 60,
+    java      => 'java',
+    java_opts => '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
+    timeout   => 60,
+
+    # Seconds without a request after which a sidecar exits (0: never): a
+    # web child that has not done S/MIME for that long gives its memory back,
+    # and pays a JVM start (about half a second) on its next S/MIME call.
+    idle_timeout  => 300,
     cipher        => 'aes-128-cbc',
     key_transport => 'rsa-pkcs1',
     crl_path      => undef,
@@ -196,6 +202,19 @@ sub _build {
         $sources{timeout} = 'default';
     }
     $conf{timeout} += 0;
+
+    unless ($conf{idle_timeout} =~ /\A\s*(\d+)\s*\z/) {
+        _warn_once(
+            "idle_timeout:$conf{idle_timeout}",
+            'sympa-smime: idle_timeout "%s" (%s) is not a whole number of seconds; using %s',
+            $conf{idle_timeout},
+            $sources{idle_timeout},
+            $DEFAULT{idle_timeout}
+        );
+        $conf{idle_timeout}    = $DEFAULT{idle_timeout};
+        $sources{idle_timeout} = 'default';
+    }
+    $conf{idle_timeout} += 0;
 
     foreach my $key (qw(cipher key_transport md5 sha1 dsa)) {
         next unless defined $conf{$key};
