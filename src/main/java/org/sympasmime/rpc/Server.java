@@ -142,7 +142,8 @@ public final class Server {
     return "request of " + length + " bytes needs about " + mebibytes(budget.costOf(length))
         + " MiB of heap, more than the sidecar's budget of " + mebibytes(budget.capacity())
         + " MiB (largest request " + budget.largestRequest() + " bytes); give the JVM a larger"
-        + " heap: -Xmx in java_opts (docs/configuration.md)";
+        + " heap: -Xmx in java_opts (docs/configuration.md), or keep Sympa's max_size below"
+        + " the largest message it allows";
   }
 
   private static long mebibytes(long bytes) {
