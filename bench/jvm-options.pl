@@ -3,7 +3,7 @@
 # (Sympa::SMIME::Sidecar, which adds its fixed safety flags):
 #
 #   perl bench/jvm-options.pl [--rounds 3] [--calls 1000] [--warm 2000]
-#       [--archive target/sympa-smime.jsa] [--only NAME,...]
+#       [--archive target/sympa-smime.jsa] [--only NAME,...] [--jcmd]
 #
 # For each set and round, two fresh sidecars: one answers service.version
 # first (spawn to first answer), the other smime.verify (spawn to first
@@ -17,11 +17,11 @@
 use strict;
 use warnings;
 use FindBin qw($Bin);
-use lib "$Bin/../perl/lib";
-use File::Temp qw(tempdir);
+use lib "$Bin/../perl/lib", "$Bin/lib";
 use Getopt::Long;
 use Time::HiRes qw(time sleep);
 use Sympa::SMIME::Sidecar;
+use JvmBench qw(requests memory cpu);
 
 my %opt = (
     rounds  => 3,
@@ -30,25 +30,27 @@ my %opt = (
     idle    => 10,
     archive => "$Bin/../target/sympa-smime.jsa",
 );
-GetOptions(
-    \%opt,    'rounds=i',  'calls=i', 'warm=i',
-    'idle=i', 'archive=s', 'only=s'
-) or die "usage: $0 [--rounds N] [--calls N] [--warm N] [--only A,B]\n";
+GetOptions(\%opt, 'rounds=i', 'calls=i', 'warm=i',
+    'idle=i', 'archive=s', 'only=s', 'jcmd')
+    or die "usage: $0 [--rounds N] [--calls N] [--warm N] [--only A,B]\n";
 
 my $base = '-Xmx512m -XX:+UseSerialGC';
 my $cds  = "-XX:SharedArchiveFile=$opt{archive} -Xshare:auto";
-my $caps = '-Xss512k -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=64m';
+# Caps on what the JVM may grow to, not on what it uses: 13 MiB of code and
+# 16 MiB of metaspace after --jcmd's 4,000 calls.  CICompilerCount=2 is what
+# 2 cores get anyway; larger hosts would get more compiler threads, each with
+# its own memory while it compiles.
+my $caps = '-XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m'
+    . ' -XX:CICompilerCount=2';
 my @sets = (
-    ['base'         => $base],
-    ['xms16'        => "$base -Xms16m"],
-    ['xms16+c1'     => "$base -Xms16m -XX:TieredStopAtLevel=1"],
-    ['xms16+cds'    => "$base -Xms16m $cds"],
-    ['xms16+c1+cds' => "$base -Xms16m -XX:TieredStopAtLevel=1 $cds"],
-    [   'xms16+c1+cds+caps' => "$base -Xms16m -XX:TieredStopAtLevel=1 $cds"
-            . " $caps -XX:CICompilerCount=1"
-    ],
+    ['base'           => $base],
+    ['xms16'          => "$base -Xms16m"],
+    ['xms16+cds'      => "$base -Xms16m $cds"],
+    ['xms16+c1'       => "$base -Xms16m -XX:TieredStopAtLevel=1"],
+    ['xms16+c1+cds'   => "$base -Xms16m -XX:TieredStopAtLevel=1 $cds"],
+    ['xms16+caps+cds' => "$base -Xms16m $caps $cds"],
+    ['xms16+xss+cds'  => "$base -Xms16m -Xss256k $cds"],
 );
-
 if ($opt{only}) {
     my %only = map { $_ => 1 } split /,/, $opt{only};
     @sets = grep { $only{$_->[0]} } @sets;
@@ -57,104 +59,8 @@ die "no archive $opt{archive}: mvn -B -q -DskipTests package\n"
     if grep({ $_->[0] =~ /cds/ } @sets)
     and not -f $opt{archive};
 
-my $dir = tempdir(CLEANUP => 1);
-sub run   { system(@_) == 0 or die "failed: @_\n" }
-sub quiet { join ' ', @_, '>/dev/null 2>&1' }
-run(
-    quiet(
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=Bench CA'",
-        '-addext basicConstraints=critical,CA:true',
-        '-addext keyUsage=critical,keyCertSign,cRLSign',
-        "-keyout $dir/ca.key -out $dir/ca.pem"
-    )
-);
-run(
-    quiet(
-        "openssl req -newkey rsa:2048 -nodes",
-        "-subj '/CN=List/emailAddress=list\@example.org'",
-        "-keyout $dir/key.pem -out $dir/req.pem"
-    )
-);
-open my $ext, '>', "$dir/ext" or die $!;
-print $ext "keyUsage=critical,digitalSignature,keyEncipherment\n"
-    . "extendedKeyUsage=emailProtection\n"
-    . "subjectAltName=email:list\@example.org\n";
-close $ext;
-run(
-    quiet(
-        "openssl x509 -req -in $dir/req.pem -CA $dir/ca.pem -CAkey $dir/ca.key",
-        "-CAcreateserial -days 3650 -extfile $dir/ext -out $dir/cert.pem"
-    )
-);
-
-sub entity {
-    my $size = shift;
-    my $body = join '',
-        map { sprintf "Line %05d of the post, plain text.\n", $_ }
-        1 .. int($size / 36);
-    return "Content-Type: text/plain; charset=utf-8\n\n$body";
-}
-sub spurt { open my $fh, '>', $_[0] or die $!; print $fh $_[1]; close $fh }
-sub slurp { open my $fh, '<', $_[0] or die $!; local $/;        return <$fh> }
-spurt("$dir/small", entity(2000));
-run(
-    quiet(
-        "openssl smime -sign -in $dir/small -signer $dir/cert.pem",
-        "-inkey $dir/key.pem -out $dir/signed"
-    )
-);
-run(
-    quiet(
-        "openssl smime -encrypt -aes128 -in $dir/small -out $dir/encrypted",
-        "$dir/cert.pem"
-    )
-);
-
-my $b       = \&Sympa::SMIME::Sidecar::encode_bytes;
-my %request = (
-    verify => [
-        'smime.verify',
-        {message_b64 => $b->(slurp("$dir/signed")), cafile => "$dir/ca.pem"}
-    ],
-    sign => [
-        'smime.sign',
-        {   entity_b64 => $b->(entity(2000)),
-            cert       => "$dir/cert.pem",
-            key        => "$dir/key.pem"
-        }
-    ],
-    encrypt => [
-        'smime.encrypt',
-        {   entity_b64 => $b->(entity(2000)),
-            recipients => [{path => "$dir/cert.pem"}]
-        }
-    ],
-    encrypt100k => [
-        'smime.encrypt',
-        {   entity_b64 => $b->(entity(100_000)),
-            recipients => [{path => "$dir/cert.pem"}]
-        }
-    ],
-    decrypt => [
-        'smime.decrypt',
-        {   message_b64 => $b->(slurp("$dir/encrypted")),
-            keys        => [{cert => "$dir/cert.pem", key => "$dir/key.pem"}]
-        }
-    ],
-);
-my @mix = qw(verify sign encrypt decrypt encrypt100k);
-
-sub memory {
-    my $pid = shift;
-    my ($rss, $pss) = ('?', '?');
-    if (open my $fh, '<', "/proc/$pid/smaps_rollup") {
-        while (<$fh>) {
-            $rss = sprintf '%.0f', $1 / 1024 if /^Rss:\s+(\d+)/;
-            $pss = sprintf '%.0f', $1 / 1024 if /^Pss:\s+(\d+)/;
-        }
-    }
-    return "$rss/$pss";
-}
+my %request = %{requests()};
+my @mix     = qw(verify sign encrypt decrypt encrypt100k);
 
 sub loop {
     my ($sidecar, $count) = @_;
@@ -166,9 +72,9 @@ sub loop {
     return $count / (time - $start);
 }
 
-printf "%-18s %5s %7s %7s %8s %8s %9s %9s %9s\n", 'set', 'round',
-    'ver ms', 'vfy ms', 'calls/s', 'warm/s', "RSS/PSS $opt{calls}",
-    'RSS/PSS end', 'RSS/PSS idle';
+printf "%-18s %5s %11s %11s %8s %8s %8s %9s %9s %9s\n", 'set', 'round',
+    'ver ms/cpu', 'vfy ms/cpu', 'calls/s', 'warm/s', 'warm cpu',
+    "RSS/PSS $opt{calls}", 'RSS/PSS end', 'RSS/PSS idle';
 foreach my $set (@sets) {
     my ($name, $java_opts) = @$set;
     foreach my $round (1 .. $opt{rounds}) {
@@ -176,25 +82,34 @@ foreach my $set (@sets) {
         my $first = Sympa::SMIME::Sidecar->new(%new);
         my $start = time;
         $first->call('service.version');
-        my $version_ms = 1000 * (time - $start);
+        my $version_ms  = 1000 * (time - $start);
+        my $version_cpu = 1000 * cpu($first->pid);
         $first->shutdown;
 
         my $sidecar = Sympa::SMIME::Sidecar->new(%new);
         $start = time;
-        my $verdict   = $sidecar->call(@{$request{verify}});
-        my $verify_ms = 1000 * (time - $start);
+        my $verdict    = $sidecar->call(@{$request{verify}});
+        my $verify_ms  = 1000 * (time - $start);
+        my $verify_cpu = 1000 * cpu($sidecar->pid);
         die "verify: $verdict->{detail}\n" unless $verdict->{valid};
 
         my $cold  = loop($sidecar, $opt{calls});
         my $after = memory($sidecar->pid);
+        my $cpu   = cpu($sidecar->pid);
         my $warm  = loop($sidecar, $opt{warm});
         my $end   = memory($sidecar->pid);
+        # What the caps (code cache, metaspace) must leave room for.
+        system("jcmd $sidecar->{proc}{pid} $_ | sed 's/^/  /' >&2")
+            foreach $opt{jcmd} ? ('Compiler.codecache', 'VM.metaspace') : ();
+        # Per warm call, in ms of the sidecar's CPU.
+        my $warm_cpu = 1000 * (cpu($sidecar->pid) - $cpu) / $opt{warm};
         sleep $opt{idle};
         my $idle = memory($sidecar->pid);
         $sidecar->shutdown;
-        printf "%-18s %5d %7.0f %7.0f %8.0f %8.0f %9s %9s %9s\n", $name,
-            $round, $version_ms, $verify_ms, $cold, $warm, $after, $end,
-            $idle;
+        printf
+            "%-18s %5d %5.0f/%-5.0f %5.0f/%-5.0f %8.0f %8.0f %8.2f %9s %9s %9s\n",
+            $name, $round, $version_ms, $version_cpu, $verify_ms, $verify_cpu,
+            $cold, $warm,  $warm_cpu,   $after,       $end,       $idle;
     }
 }
 print "\nsets:\n";
