@@ -206,7 +206,7 @@ SKIP: {
         unless $real_jar
         and -f $real_jar
         and grep { -x "$_/java" } split /:/, $ENV{PATH};
-    my $root    = "$tmp/archive-root";
+    my $root    = abs_path("$tmp") . "/archive-root";
     my $share   = "$root/usr/share/sympa-smime";
     my $archive = "$share/sympa-smime.jsa";
     make_path("$root/lib/systemd/system");

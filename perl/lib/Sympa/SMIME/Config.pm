@@ -462,7 +462,8 @@ meaning of each setting.
 =item load ( )
 
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
-C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
+C<java_opts>, C<timeout>, C<idle_timeout> (whole seconds, 0: never),
+C<cipher>, C<key_transport>, C<crl_path> (undef
 when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
 1), C<config_file> (the file that was looked at), C<sources> (a hashref
 telling, for each setting, C<env>, C<file> or C<default>) and, when the file
@@ -484,7 +485,7 @@ nor any directory on the way to it (inode, owner, mode) change, so calling
 it for every message is cheap and a C<chmod> or C<chown> is seen at once.
 
 Problems (an untrusted file, unknown key, bad line, timeout that is not a
-positive number, unknown cipher, C<crl_required> or
+positive number, idle_timeout that is not a whole number, unknown cipher, C<crl_required> or
 C<require_authenticated_encryption> that is neither yes nor no,
 C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
@@ -524,6 +525,7 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   java          = /usr/lib/jvm/java-17-openjdk-amd64/bin/java
   java_opts     = -Xmx256m -XX:+UseSerialGC
   timeout       = 60
+  idle_timeout  = 300
   cipher        = aes-128-cbc
   key_transport = rsa-pkcs1
   crl_path      = /etc/sympa/crls
@@ -533,7 +535,7 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
-C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
+C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_IDLE_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
 C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
 C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
 

@@ -970,10 +970,30 @@ exits.  Its stderr lines go to Sympa's log.
 
 The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
 -XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
-C<java_opts>, then C<-jar> and the jar: whatever the JVM itself prints goes
-to stderr, never to the protocol on stdout, and a sidecar out of memory
-exits, to be restarted.  Answers are read while requests are written, as
+C<-XX:SharedArchiveFile=ARCHIVE -Xshare:auto> when the class-data-sharing
+archive of the jar (F<sympa-smime.jsa> next to F<sympa-smime.jar>, see
+L</archive_of>) exists, then C<-Dsympa.smime.idleExitSeconds=N> for a
+non-zero C<idle_timeout>, then C<java_opts>, then C<-jar> and the jar:
+whatever the JVM itself prints goes to stderr, never to the protocol on
+stdout, and a sidecar out of memory exits, to be restarted.  An archive the
+JVM cannot use (made for another jar or JDK) is skipped by the JVM, with a
+warning in the log at most.  Answers are read while requests are written, as
 the sidecar stops reading requests while its memory budget is spent.
+
+=head2 Idle exit
+
+A sidecar that has had no request for C<idle_timeout> seconds (default 300;
+0: never) exits by itself, with status 0 and an C<idle exit> line on its
+stderr, so that a process which no longer does S/MIME (a web child between
+logins) does not keep a JVM.  The next call starts a new one; this is logged
+at C<debug> only.  The sidecar decides, not the client: a Sympa process
+waiting for work (a web child in its FastCGI accept, a daemon asleep between
+spool scans) runs no code of ours and could not stop it.
+
+A request sent as the sidecar decides to exit is not lost: once it has
+decided, the sidecar reads nothing more, so the request finds its stdout
+closed without an answer, and the client sends it to a new sidecar; this
+resend does not count as the one retry after a failure.
 
 =head2 Processes
 
@@ -1074,6 +1094,13 @@ waits up to C<$Sympa::SMIME::Sidecar::REAP_GRACE> seconds (5), then kills
 it with SIGKILL, and reaps it.  The next call starts a new one.  Also done
 when the object is destroyed and at exit (END).  C<$?>, C<$!> and C<$@> are
 left as they were, so the exit status of the program is not changed.
+
+=item archive_of ( $jar )
+
+Class method.  The class-data-sharing archive the client looks for next to
+C<$jar>: the same name with F<.jsa> for F<.jar>.  The build makes one for
+F<target/sympa-smime.jar>, and L<sympa-smime-enable> one for the installed
+jar.
 
 =item json_class ( )
 
