@@ -49,7 +49,8 @@ is_deeply(
         }
     ],
     [   'java',
-        '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
+        '-Xmx512m -Xms16m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m'
+            . ' -XX:MaxMetaspaceSize=128m -XX:CICompilerCount=2',
         60,
         300,
         'aes-128-cbc',

@@ -39,14 +39,27 @@ my @ALGORITHM_POLICY = qw(md5 sha1 dsa min_rsa_bits strong_rsa_bits
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
 # Every Sympa process that does S/MIME has its own sidecar, so the JVM is kept
-# small by default: a capped heap and the serial collector (measured with
-# bench/encrypt-list.pl: 650 MiB resident with the JVM's defaults, 175 MiB with
-# these, and faster).  An out-of-memory error ends the sidecar, which the
-# client restarts, rather than leaving it half-working.
+# small; each option was chosen by measurement (bench/jvm-options.pl,
+# docs/performance.md#jvm-options):
+# - a heap capped at 512 MiB, room for a message of about 45 MB (nine times
+#   Sympa's default max_size), and started at 16 MiB: without -Xms the JVM
+#   takes 1/64 of the host's memory at once and the young generation fills
+#   all of it before a first collection (212 against 110 MiB resident after
+#   1,000 calls on a 24 GB host);
+# - the serial collector: one core's worth of work, no collector threads;
+# - the full JIT (C1 then C2): C1 alone starts in 40 % less CPU and keeps
+#   25 MiB less, but each warm call then costs twice the CPU;
+# - caps on what may grow (code cache, metaspace: 13 and 16 MiB are used)
+#   and on compiler threads, which large hosts would otherwise multiply.
+# The client adds the options that must always be there (Sidecar.pm,
+# JVM_OPTIONS: -XX:+ExitOnOutOfMemoryError and where the JVM writes) and the
+# class-data-sharing archive.
 my %DEFAULT = (
     java      => 'java',
-    java_opts => '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
-    timeout   => 60,
+    java_opts => '-Xmx512m -Xms16m -XX:+UseSerialGC'
+        . ' -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m'
+        . ' -XX:CICompilerCount=2',
+    timeout => 60,
 
     # Seconds without a request after which a sidecar exits (0: never): a
     # web child that has not done S/MIME for that long gives its memory back,
