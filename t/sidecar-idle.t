@@ -74,15 +74,16 @@ my $version = 'service.version';
     $sidecar->shutdown;
 }
 
-# Busy: a sidecar answering one call after another does not exit.
+# Busy: a sidecar answering one call after another does not exit, though
+# the calls last longer than idle_timeout together.
 {
     my $sidecar = Sympa::SMIME::Sidecar->new(
-        idle_timeout => 1,
+        idle_timeout => 2,
         java_opts    => '-Xmx64m -XX:+UseSerialGC',
     );
     $sidecar->call($version);
     my $pid = $sidecar->pid;
-    foreach (1 .. 6) {
+    foreach (1 .. 10) {
         sleep 0.4;
         $sidecar->call($version);
     }
