@@ -198,6 +198,48 @@ is_deeply \@printed, \@created, 'disable prints every file it removes';
 is $rc, 0, 'disable again: success';
 like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
 
+# The class-data-sharing archive, made for the installed jar with the
+# java the sidecar runs; made again when the JVM refuses it.
+SKIP: {
+    my $real_jar = abs_path('target/sympa-smime.jar');
+    skip 'no built jar or no java', 9
+        unless $real_jar
+        and -f $real_jar
+        and grep { -x "$_/java" } split /:/, $ENV{PATH};
+    my $root    = abs_path("$tmp") . "/archive-root";
+    my $share   = "$root/usr/share/sympa-smime";
+    my $archive = "$share/sympa-smime.jsa";
+    make_path("$root/lib/systemd/system");
+    my @enable =
+        ("$bin/sympa-smime-enable", '--root', $root, '--jar', $real_jar);
+    my $usable = sub {
+        system(   "java -XX:SharedArchiveFile=$archive -Xshare:on"
+                . " -jar $share/sympa-smime.jar version >/dev/null 2>&1") ==
+            0;
+    };
+
+    ($rc, $out) = run(@enable);
+    like $out, qr/^create \Q$archive\E$/m, 'archive: created';
+    ok $usable->(), 'archive: the JVM uses it with the installed jar';
+    is((stat $archive)[2] & 07777, 0644, 'archive: 0644');
+    like slurp("$share/installed-files"),
+        qr{^file /usr/share/sympa-smime/sympa-smime\.jsa$}m,
+        'archive: in the manifest';
+
+    ($rc, $out) = run(@enable);
+    unlike $out, qr/sympa-smime\.jsa/, 'archive: kept while usable';
+
+    spurt($archive, "damaged\n");
+    ($rc, $out) = run(@enable);
+    like $out, qr/^change \Q$archive\E$/m,
+        'archive: a damaged one is made again';
+    ok $usable->(), 'archive: usable again';
+
+    ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
+    like $out, qr/^remove \Q$archive\E$/m, 'archive: removed by disable';
+    ok !-e $share, 'archive: nothing left';
+}
+
 # On this machine itself, dry run only: the real units, nothing written.
 SKIP: {
     my @real = grep { -f "/lib/systemd/system/$_" } @units;

@@ -43,14 +43,16 @@ is( $conf->{jar},
 is_deeply(
     [
         @{$conf}{
-            qw(java java_opts timeout cipher key_transport crl_path crl_required
+            qw(java java_opts timeout idle_timeout cipher key_transport crl_path crl_required
                 require_authenticated_encryption md5 sha1 dsa min_rsa_bits
                 strong_rsa_bits min_ec_bits)
         }
     ],
     [   'java',
-        '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
+        '-Xmx512m -Xms16m -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m'
+            . ' -XX:MaxMetaspaceSize=128m -XX:CICompilerCount=2',
         60,
+        300,
         'aes-128-cbc',
         'rsa-pkcs1',
         undef,
@@ -63,7 +65,7 @@ is_deeply(
 );
 is_deeply(
     [values %{$conf->{sources}}],
-    [('default') x 15],
+    [('default') x 16],
     'all from defaults'
 );
 like(
@@ -133,6 +135,18 @@ is($conf->{cipher}, 'aes-128-cbc', 'file read again after it changed');
     is($conf->{cipher}, 'rc2-40',
         'unknown cipher passed on for the sidecar to refuse');
     like("@warned", qr/cipher "rc2-40"/, 'and reported');
+    local $ENV{SYMPA_SMIME_IDLE_TIMEOUT} = '5m';
+    @warned = ();
+    $conf   = Sympa::SMIME::Sidecar->config;
+    is($conf->{idle_timeout}, 300, 'bad idle_timeout: default');
+    like(
+        "@warned",
+        qr/idle_timeout "5m" \(env\) is not a whole number of seconds/,
+        'bad idle_timeout reported'
+    );
+    local $ENV{SYMPA_SMIME_IDLE_TIMEOUT} = '0';
+    is(Sympa::SMIME::Sidecar->config->{idle_timeout},
+        0, 'idle_timeout 0 (never) is taken');
 }
 
 # Revocation settings.
@@ -211,9 +225,10 @@ is_deeply(
     $sidecar->call('test.echo')->{argv},
     [   qw(-XX:+ExitOnOutOfMemoryError -XX:+DisplayVMOutputToStderr
             -Xlog:disable -Xlog:all=warning:stderr),
+        '-Dsympa.smime.idleExitSeconds=300',
         '-Da=1', '-Db=two words', '-jar', "$dir/dummy.jar"
     ],
-    'command line: our JVM options, java_opts (shell quoting), -jar, the jar'
+    'command line: our JVM options, the idle exit, java_opts (shell quoting), -jar, the jar'
 );
 $sidecar->shutdown;
 

@@ -8,8 +8,8 @@ use Exporter qw(import);
 use FindBin;
 use Test::More;
 
-our @EXPORT_OK
-    = qw($ROOT jar require_jar fake_java gone zombie perl_with_lib);
+our @EXPORT_OK = qw($ROOT jar require_jar fake_java gone zombie perl_with_lib
+    capture_syslog);
 
 our $ROOT = Cwd::abs_path("$FindBin::Bin/..");
 
@@ -32,6 +32,19 @@ sub require_jar {
         unless grep { -x "$_/java" } split /:/,
         $ENV{PATH};
     return $jar;
+}
+
+# Makes Sympa::Log look loaded, as inside Sympa, and returns the arrayref
+# its lines go to: [level, text] each.
+sub capture_syslog {
+    my @syslog;
+    no warnings qw(once redefine);
+    *Sympa::Log::instance = sub { bless {}, 'Sympa::Log' };
+    *Sympa::Log::syslog   = sub {
+        my ($self, $level, $format, @args) = @_;
+        push @syslog, [$level, sprintf $format, @args];
+    };
+    return \@syslog;
 }
 
 sub fake_java { return "$ROOT/t/lib/fake-java" }

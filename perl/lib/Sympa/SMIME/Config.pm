@@ -26,7 +26,8 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 
 # The order matters: it is the order of the documentation and of
 # Sympa::SMIME::Sidecar->config->{sources}.
-my @KEYS = qw(jar java java_opts timeout cipher key_transport crl_path
+my @KEYS =
+    qw(jar java java_opts timeout idle_timeout cipher key_transport crl_path
     crl_required require_authenticated_encryption md5 sha1 dsa min_rsa_bits
     strong_rsa_bits min_ec_bits);
 
@@ -38,14 +39,32 @@ my @ALGORITHM_POLICY = qw(md5 sha1 dsa min_rsa_bits strong_rsa_bits
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
 # Every Sympa process that does S/MIME has its own sidecar, so the JVM is kept
-# small by default: a capped heap and the serial collector (measured with
-# bench/encrypt-list.pl: 650 MiB resident with the JVM's defaults, 175 MiB with
-# these, and faster).  An out-of-memory error ends the sidecar, which the
-# client restarts, rather than leaving it half-working.
+# small; each option was chosen by measurement (bench/jvm-options.pl,
+# docs/performance.md#jvm-options):
+# - a heap capped at 512 MiB, room for a message of about 45 MB (nine times
+#   Sympa's default max_size), and started at 16 MiB: without -Xms the JVM
+#   takes 1/64 of the host's memory at once and the young generation fills
+#   all of it before a first collection (212 against 110 MiB resident after
+#   1,000 calls on a 24 GB host);
+# - the serial collector: one core's worth of work, no collector threads;
+# - the full JIT (C1 then C2): C1 alone starts in 40 % less CPU and keeps
+#   25 MiB less, but each warm call then costs twice the CPU;
+# - caps on what may grow (code cache, metaspace: 13 and 16 MiB are used)
+#   and on compiler threads, which large hosts would otherwise multiply.
+# The client adds the options that must always be there (Sidecar.pm,
+# JVM_OPTIONS: -XX:+ExitOnOutOfMemoryError and where the JVM writes) and the
+# class-data-sharing archive.
 my %DEFAULT = (
-    java          => 'java',
-    java_opts     => '-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError',
-    timeout       => 60,
+    java      => 'java',
+    java_opts => '-Xmx512m -Xms16m -XX:+UseSerialGC'
+        . ' -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=128m'
+        . ' -XX:CICompilerCount=2',
+    timeout => 60,
+
+    # Seconds without a request after which a sidecar exits (0: never): a
+    # web child that has not done S/MIME for that long gives its memory back,
+    # and pays a JVM start (about half a second) on its next S/MIME call.
+    idle_timeout  => 300,
     cipher        => 'aes-128-cbc',
     key_transport => 'rsa-pkcs1',
     crl_path      => undef,
@@ -196,6 +215,19 @@ sub _build {
         $sources{timeout} = 'default';
     }
     $conf{timeout} += 0;
+
+    unless ($conf{idle_timeout} =~ /\A\s*(\d+)\s*\z/) {
+        _warn_once(
+            "idle_timeout:$conf{idle_timeout}",
+            'sympa-smime: idle_timeout "%s" (%s) is not a whole number of seconds; using %s',
+            $conf{idle_timeout},
+            $sources{idle_timeout},
+            $DEFAULT{idle_timeout}
+        );
+        $conf{idle_timeout}    = $DEFAULT{idle_timeout};
+        $sources{idle_timeout} = 'default';
+    }
+    $conf{idle_timeout} += 0;
 
     foreach my $key (qw(cipher key_transport md5 sha1 dsa)) {
         next unless defined $conf{$key};
@@ -443,7 +475,8 @@ meaning of each setting.
 =item load ( )
 
 Class method.  Returns a new hashref with the keys C<jar>, C<java>,
-C<java_opts>, C<timeout>, C<cipher>, C<key_transport>, C<crl_path> (undef
+C<java_opts>, C<timeout>, C<idle_timeout> (whole seconds, 0: never),
+C<cipher>, C<key_transport>, C<crl_path> (undef
 when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
 1), C<config_file> (the file that was looked at), C<sources> (a hashref
 telling, for each setting, C<env>, C<file> or C<default>) and, when the file
@@ -465,7 +498,7 @@ nor any directory on the way to it (inode, owner, mode) change, so calling
 it for every message is cheap and a C<chmod> or C<chown> is seen at once.
 
 Problems (an untrusted file, unknown key, bad line, timeout that is not a
-positive number, unknown cipher, C<crl_required> or
+positive number, idle_timeout that is not a whole number, unknown cipher, C<crl_required> or
 C<require_authenticated_encryption> that is neither yes nor no,
 C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
@@ -505,6 +538,7 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   java          = /usr/lib/jvm/java-17-openjdk-amd64/bin/java
   java_opts     = -Xmx256m -XX:+UseSerialGC
   timeout       = 60
+  idle_timeout  = 300
   cipher        = aes-128-cbc
   key_transport = rsa-pkcs1
   crl_path      = /etc/sympa/crls
@@ -514,7 +548,7 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
-C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
+C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_IDLE_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
 C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
 C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
 

@@ -136,6 +136,10 @@ sub new {
         Carp::croak('timeout must be a positive number of seconds')
             unless _is_positive($overrides{timeout});
     }
+    if (defined $overrides{idle_timeout}) {
+        Carp::croak('idle_timeout must be a whole number of seconds')
+            unless $overrides{idle_timeout} =~ /\A\d+\z/;
+    }
     my $self = bless {
         overrides => {%overrides},
         next_id   => 0,
@@ -223,7 +227,8 @@ sub _run {
 
     my @answers = (undef) x @$requests;
     my $failure;
-    foreach my $attempt (1, 2) {
+    my $idle_retried = 0;
+    for (my $attempt = 1 ; $attempt <= 2 ; $attempt++) {
         my @todo = grep { not defined $answers[$_] } 0 .. $#$requests;
         last unless @todo;
 
@@ -257,8 +262,21 @@ sub _run {
         }
 
         # The sidecar died or spoke garbage.
-        my $pid  = $proc->{pid};
-        my $end  = $self->_stop(kill => ($status eq 'garbage'));
+        my $pid = $proc->{pid};
+        my $end = $self->_stop(kill => ($status eq 'garbage'));
+
+        # It ended for want of requests just as these were sent: it read
+        # none of them (it stops reading once it has decided), so they go
+        # to a new sidecar, once, without counting as a failure.
+        if (_idle_exit($proc) and not $idle_retried++) {
+            _log(
+                'debug',
+                'sidecar: pid %d exited idle as a request was sent; sending it to a new one',
+                $pid
+            );
+            $attempt--;
+            next;
+        }
         my $what = sprintf 'sidecar (pid %d) failed: %s; %s',
             $pid, $detail, $end;
         if ($attempt == 1) {
@@ -314,8 +332,16 @@ sub _ensure_started {
             $proc->{status} = $? if $waited > 0;
         }
         my $end = $self->_stop;
-        _log('err', 'sidecar: pid %d was gone (%s); starting a new one',
-            $proc->{pid}, $end);
+        if (_idle_exit($proc)) {
+            _log(
+                'debug',
+                'sidecar: pid %d exited after idle_timeout; starting a new one',
+                $proc->{pid}
+            );
+        } else {
+            _log('err', 'sidecar: pid %d was gone (%s); starting a new one',
+                $proc->{pid}, $end);
+        }
     }
     return $self->_start;
 }
@@ -366,7 +392,17 @@ sub _start {
             ),
         );
     }
-    my @command = ($java, JVM_OPTIONS, @options, '-jar', $conf->{jar});
+    my @command = (
+        $java,
+        JVM_OPTIONS,
+        _archive_options($conf->{jar}),
+        (   $conf->{idle_timeout}
+            ? "-Dsympa.smime.idleExitSeconds=$conf->{idle_timeout}"
+            : ()
+        ),
+        @options, '-jar',
+        $conf->{jar}
+    );
 
     my ($in, $out, $err) = (undef, undef, Symbol::gensym());
     my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
@@ -397,6 +433,34 @@ sub _start {
         conf        => $conf,
     };
     return undef;
+}
+
+# The class-data-sharing archive made for this jar (by the build, or by
+# sympa-smime-enable next to the installed jar): the JVM maps the classes
+# it holds instead of loading and verifying them, which halves the time to
+# the first answer.  -Xshare:auto: an archive the JVM cannot use (made for
+# another jar or JDK, damaged) is skipped, with a warning on stderr at most,
+# and the sidecar starts as without it.
+sub archive_of {
+    my $jar = pop;
+    (my $archive = $jar) =~ s/\.jar\z//;
+    return "$archive.jsa";
+}
+
+sub _archive_options {
+    my $jar     = shift;
+    my $archive = archive_of($jar);
+    return () unless -f $archive and -r _;
+    return ("-XX:SharedArchiveFile=$archive", '-Xshare:auto');
+}
+
+# A sidecar that ended because it had no request for idle_timeout seconds:
+# it says so on stderr and exits with status 0.
+sub _idle_exit {
+    my $proc = shift;
+    return (    $proc->{idle_exit}
+            and defined $proc->{status}
+            and $proc->{status} == 0);
 }
 
 sub _find_java {
@@ -626,9 +690,11 @@ sub _relay_line {
     # it is only kept at debug level here: one failure, one log line.
     # So is the JVM's last word on running out of memory: the line saying
     # that the sidecar failed quotes it.
+    $proc->{idle_exit} = 1 if $line =~ /\Asympa-smime: info idle exit: /;
     my $level =
         $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
         ? 'debug'
+        : $line =~ /\Asympa-smime: info idle exit: / ? 'debug'
         : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/
         ? 'debug'
         : $line =~ /error/i ? 'err'
@@ -732,7 +798,7 @@ sub _stop {
         if @{$proc->{stderr_tail}};
     $how =
         "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
-        if grep {/OutOfMemoryError/} @{$proc->{stderr_tail}};
+        if grep { /OutOfMemoryError/ } @{$proc->{stderr_tail}};
     return $how;
 }
 
@@ -904,10 +970,30 @@ exits.  Its stderr lines go to Sympa's log.
 
 The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
 -XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
-C<java_opts>, then C<-jar> and the jar: whatever the JVM itself prints goes
-to stderr, never to the protocol on stdout, and a sidecar out of memory
-exits, to be restarted.  Answers are read while requests are written, as
+C<-XX:SharedArchiveFile=ARCHIVE -Xshare:auto> when the class-data-sharing
+archive of the jar (F<sympa-smime.jsa> next to F<sympa-smime.jar>, see
+L</archive_of>) exists, then C<-Dsympa.smime.idleExitSeconds=N> for a
+non-zero C<idle_timeout>, then C<java_opts>, then C<-jar> and the jar:
+whatever the JVM itself prints goes to stderr, never to the protocol on
+stdout, and a sidecar out of memory exits, to be restarted.  An archive the
+JVM cannot use (made for another jar or JDK) is skipped by the JVM, with a
+warning in the log at most.  Answers are read while requests are written, as
 the sidecar stops reading requests while its memory budget is spent.
+
+=head2 Idle exit
+
+A sidecar that has had no request for C<idle_timeout> seconds (default 300;
+0: never) exits by itself, with status 0 and an C<idle exit> line on its
+stderr, so that a process which no longer does S/MIME (a web child between
+logins) does not keep a JVM.  The next call starts a new one; this is logged
+at C<debug> only.  The sidecar decides, not the client: a Sympa process
+waiting for work (a web child in its FastCGI accept, a daemon asleep between
+spool scans) runs no code of ours and could not stop it.
+
+A request sent as the sidecar decides to exit is not lost: once it has
+decided, the sidecar reads nothing more, so the request finds its stdout
+closed without an answer, and the client sends it to a new sidecar; this
+resend does not count as the one retry after a failure.
 
 =head2 Processes
 
@@ -1008,6 +1094,13 @@ waits up to C<$Sympa::SMIME::Sidecar::REAP_GRACE> seconds (5), then kills
 it with SIGKILL, and reaps it.  The next call starts a new one.  Also done
 when the object is destroyed and at exit (END).  C<$?>, C<$!> and C<$@> are
 left as they were, so the exit status of the program is not changed.
+
+=item archive_of ( $jar )
+
+Class method.  The class-data-sharing archive the client looks for next to
+C<$jar>: the same name with F<.jsa> for F<.jar>.  The build makes one for
+F<target/sympa-smime.jar>, and L<sympa-smime-enable> one for the installed
+jar.
 
 =item json_class ( )
 

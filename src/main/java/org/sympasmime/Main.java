@@ -2,12 +2,15 @@ package org.sympasmime;
 
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.sympasmime.methods.Registry;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.rpc.IdleExit;
 import org.sympasmime.rpc.MemoryBudget;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
@@ -52,7 +55,23 @@ public final class Main {
     MemoryBudget budget = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory(), Math.max(1, cost));
     Server server = new Server(Registry.build(keys, stats), Server.jsonFor(maxLine), maxLine,
         budget, workers, log, stats);
-    server.serve(System.in, protocolOut);
+    // Not System.in: its reads hold a lock that the idle exit's check of the pipe would wait on.
+    server.serve(new FileInputStream(FileDescriptor.in), protocolOut, idleExit());
     return 0;
+  }
+
+  /**
+   * {@code -Dsympa.smime.idleExitSeconds=N}, which the Perl client passes from its
+   * {@code idle_timeout} setting: exit after N seconds without a request (0 or unset: never).
+   */
+  private static IdleExit idleExit() {
+    long seconds = Long.getLong("sympa.smime.idleExitSeconds", 0);
+    if (seconds <= 0) {
+      return IdleExit.NEVER;
+    }
+    // For tests only: a pause between deciding to exit and exiting, to race a request with it.
+    long graceMillis = Math.max(0, Long.getLong("sympa.smime.idleExitGraceMillis", 0));
+    return IdleExit.after(Duration.ofSeconds(seconds), Duration.ofMillis(graceMillis),
+        () -> System.exit(0));
   }
 }

@@ -84,8 +84,18 @@ public final class Server {
 
   /** Serves until {@code in} ends; returns once every answer has been written. */
   public void serve(InputStream in, OutputStream out) throws IOException, InterruptedException {
+    serve(in, out, IdleExit.NEVER);
+  }
+
+  /**
+   * Serves until {@code in} ends or {@code idle} ends the process. {@code in} must not lock on
+   * reads (a plain {@code FileInputStream}, not {@code System.in}): {@code idle} asks it, while
+   * the reader waits on it, whether bytes are waiting.
+   */
+  public void serve(InputStream in, OutputStream out, IdleExit idle)
+      throws IOException, InterruptedException {
     LinkedBlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>();
-    Thread writer = new Thread(() -> writeLoop(outbox, out), "rpc-writer");
+    Thread writer = new Thread(() -> writeLoop(outbox, out, idle), "rpc-writer");
     writer.start();
     // Bounded queue + caller-runs: a client that pipelines faster than we work is slowed
     // down instead of making us buffer without limit.
@@ -98,11 +108,14 @@ public final class Server {
               return t;
             },
             new ThreadPoolExecutor.CallerRunsPolicy());
-    LineReader reader = new LineReader(in, maxLineBytes, budget);
+    LineReader reader = new LineReader(idle.watch(in), maxLineBytes, budget);
+    idle.start(in, budget, log);
     try {
       for (Optional<LineReader.Line> next = reader.next(); next.isPresent();
           next = reader.next()) {
         LineReader.Line line = next.get();
+        // Pending until its answer is written (writeLoop), or at once when it has none.
+        idle.begin();
         switch (line.status()) {
           case TOO_LONG -> refuse(line, "request line longer than " + maxLineBytes + " bytes",
               outbox);
@@ -110,8 +123,9 @@ public final class Server {
           case OK -> {
             if (isBlank(line.bytes())) {
               budget.release(line.reserved());
+              idle.end();
             } else {
-              pool.execute(() -> respond(line, outbox));
+              pool.execute(() -> respond(line, outbox, idle));
             }
           }
         }
@@ -128,7 +142,8 @@ public final class Server {
     return "request of " + length + " bytes needs about " + mebibytes(budget.costOf(length))
         + " MiB of heap, more than the sidecar's budget of " + mebibytes(budget.capacity())
         + " MiB (largest request " + budget.largestRequest() + " bytes); give the JVM a larger"
-        + " heap: -Xmx in java_opts (docs/configuration.md)";
+        + " heap: -Xmx in java_opts (docs/configuration.md), or keep Sympa's max_size below"
+        + " the largest message it allows";
   }
 
   private static long mebibytes(long bytes) {
@@ -176,8 +191,10 @@ public final class Server {
   }
 
   /** Runs one request; its reservation shrinks to its answer's size, released once written. */
-  private void respond(LineReader.Line request, LinkedBlockingQueue<Outgoing> outbox) {
+  private void respond(
+      LineReader.Line request, LinkedBlockingQueue<Outgoing> outbox, IdleExit idle) {
     long held = request.reserved();
+    boolean answered = false;
     try {
       Optional<JsonNode> response = answer(request.bytes());
       if (response.isPresent()) {
@@ -189,10 +206,14 @@ public final class Server {
         }
         held = line.length;
         outbox.add(new Outgoing(line, held));
+        answered = true;
         held = 0;
       }
     } finally {
       budget.release(held);
+      if (!answered) {
+        idle.end();
+      }
     }
   }
 
@@ -302,7 +323,7 @@ public final class Server {
     }
   }
 
-  private void writeLoop(LinkedBlockingQueue<Outgoing> outbox, OutputStream out) {
+  private void writeLoop(LinkedBlockingQueue<Outgoing> outbox, OutputStream out, IdleExit idle) {
     boolean broken = false;
     try {
       while (true) {
@@ -328,6 +349,7 @@ public final class Server {
           }
         }
         budget.release(answer.held());
+        idle.end();
       }
     } catch (IOException e) {
       log("error", "-", "-", "internal", "cannot write to stdout: " + e.getMessage());
