@@ -89,7 +89,7 @@ if ($opt{quick}) {
         recipients       => 100,
         'dist-warmup'    => 20,
         spawns           => 2,
-        rss              => '200,1000',
+        rss              => '1000,2000',
     );
     # Options given on the command line win over --quick's.
     my %given = map { /^--?([\w-]+)/ ? ($1 => 1) : () } @ARGS;
@@ -306,7 +306,7 @@ sub child_rss {
     my @kinds = small_kinds();
     my @big   = map  { [$_, '2MB'] } grep { $_ ne 'parse_cert' } @OPS;
     my @marks = sort { $a <=> $b } split /,/, $opt{rss};
-    my $step  = $marks[-1] >= 2000 ? 1000 : 100;
+    my $step  = $marks[-1] >= 5000 ? 1000 : 250;
     my %at    = map { ($_ * $step => 1) } 1 .. int($marks[-1] / $step);
     $at{$_} = 1 foreach @marks;
     my @points;
@@ -719,7 +719,7 @@ sub write_svg {
     } qw(cold warm);
     my $width = $left + @modes * ($pw + 40) + 210;
     $width = 800 if $width < 800;
-    my $height = $top + $ph + 90;
+    my $height = $top + $ph + 30;
     my ($lo, $hi) = (0.1, 10);
     foreach my $c (@{$r->{cells}}) {
         $lo = $c->{ratio} / 1.3 if $c->{ratio} / 1.3 < $lo;
@@ -756,7 +756,8 @@ sub write_svg {
             $mode eq 'cold'
             ? 'cold: first 20 calls of a fresh process'
             : "warm: after $opt{warmup} calls, medians";
-        foreach my $tick (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) {
+        foreach
+            my $tick (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) {
             next if $tick < $lo or $tick > $hi;
             push @svg,
                 sprintf '<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" '
@@ -764,8 +765,7 @@ sub write_svg {
                 ($y->($tick)) x 2, $tick == 1 ? ('#000', 1.5) : ('#ddd', 1);
             push @svg,
                 sprintf '<text x="%d" y="%.1f" text-anchor="end">'
-                . '%s&#215;</text>', $x0 - 4, $y->($tick) + 4, $tick
-                if $m == 0 or $tick == 1;
+                . '%s&#215;</text>', $x0 - 4, $y->($tick) + 4, $tick;
         }
         foreach my $i (0 .. $#SIZES) {
             push @svg,
