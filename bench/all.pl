@@ -8,6 +8,7 @@
 #   perl bench/all.pl            # the whole run (about 10 minutes on 2 cores)
 #   perl bench/all.pl --quick    # a smoke run (about 2 minutes)
 #   perl bench/all.pl --only warm,spawn   # some parts: cold warm dist spawn rss
+#   perl bench/all.pl --from target/bench/results.json   # tables, chart again
 #
 # Parts:
 #   cold   every operation x {2 KB, 100 KB, 2 MB}: the first 20 calls of a
@@ -64,7 +65,8 @@ GetOptions(
     'svg=s',        'cold-runs=i',      'cold-calls=i', 'warmup=i',
     'iterations=i', 'iterations-2mb=i', 'recipients=i', 'dist-warmup=i',
     'spawns=i',     'rss=s',            'child=s',      'op=s',
-    'size=s',       'engine=s',         'result=s',     'help',
+    'size=s',       'engine=s',         'result=s',     'from=s',
+    'help',
 ) or usage();
 usage() if $opt{help};
 
@@ -74,7 +76,7 @@ usage: perl bench/all.pl [--quick] [--only cold,warm,dist,spawn,rss]
     [--cold-runs 3] [--cold-calls 20] [--warmup 1000] [--iterations 300]
     [--iterations-2mb 20] [--recipients 1000] [--dist-warmup 100]
     [--spawns 7] [--rss 1000,10000] [--out target/bench]
-    [--svg docs/performance-ratios.svg]
+    [--svg docs/performance-ratios.svg] [--from target/bench/results.json]
 EOF
     exit 2;
 }
@@ -353,6 +355,11 @@ my %results = (
     },
 );
 
+if ($opt{from}) {
+    render(decode_json(SMIMETest::slurp($opt{from})));
+    exit 0;
+}
+
 make_fixtures();
 
 sub make_fixtures {
@@ -394,7 +401,8 @@ sub child {
         (   map { ("--$_", $opt{$_}) }
                 grep {
                 defined $opt{$_}
-                    and !/^(only|quick|help|child|op|size|engine|result)$/
+                    and !
+                    /^(only|quick|help|child|op|size|engine|result|from)$/
                 } sort keys %opt
         ),
         map { ("--$_", $args{$_}) } sort keys %args
@@ -613,11 +621,20 @@ make_path($opt{out});
 my $json_file = "$opt{out}/results.json";
 SMIMETest::spurt($json_file,
     JSON::PP->new->canonical->pretty->encode(\%results));
-report(\%results);
-write_svg(\%results, $opt{svg}) if @cells;
 print "results: $json_file\n";
-print "chart:   $opt{svg}\n" if @cells;
+render(\%results);
 exit 0;
+
+# The table on stdout, the Markdown tables and the chart.
+sub render {
+    my $r = shift;
+    report($r);
+    SMIMETest::spurt("$opt{out}/results.md", markdown($r));
+    print "tables:  $opt{out}/results.md\n";
+    return unless @{$r->{cells} || []};
+    write_svg($r, $opt{svg});
+    print "chart:   $opt{svg}\n";
+}
 
 sub fmt {
     my ($format, $value) = @_;
@@ -629,6 +646,97 @@ sub verdict {
     return '' unless defined $cell->{target};
     return sprintf '%s %.2fx', ($cell->{met} ? 'met ' : 'MISS'),
         $cell->{target};
+}
+
+# The points of an RSS run at its marks (1,000 and 10,000 calls).
+sub rss_marks {
+    my $rss  = shift;
+    my %mark = map { ($_ => 1) } @{$rss->{marks}};
+    return grep { $mark{$_->{calls}} } @{$rss->{points}};
+}
+
+sub yes_no { $_[0] ? 'met' : '**missed**' }
+
+# The tables of docs/performance.md, from a run.
+sub markdown {
+    my $r = shift;
+    my $m = $r->{meta};
+    my $o = $m->{options};
+    my @md;
+    push @md,
+        sprintf "Run of %s (`%s`), %d CPUs (%s), %s, Crypt::SMIME %s, "
+        . "load average %s at the start and %s at the end, %.0f s.\n",
+        $m->{date}, $m->{command}, $m->{cpus},
+        $m->{cpu} // '?', $m->{java}, $m->{crypt_smime},
+        $m->{loadavg_start}, $m->{loadavg_end}, $m->{seconds};
+    my %cell =
+        map { ("$_->{mode} $_->{op} $_->{size}" => $_) } @{$r->{cells}};
+    foreach my $mode (qw(warm cold)) {
+        next unless grep { $_->{mode} eq $mode } @{$r->{cells}};
+        push @md,
+            $mode eq 'warm'
+            ? "Warm, after $o->{warmup} calls: median ms per call, ours / "
+            . "Crypt::SMIME, and the speed-up (target in brackets):\n"
+            : "Cold, the first $o->{'cold-calls'} calls of a fresh process "
+            . "(mean ms per call, median of $o->{'cold-runs'} processes per "
+            . "engine, the JVM's spawn apart), ours / Crypt::SMIME, and the "
+            . "speed-up (target in brackets):\n";
+        push @md, '| operation | 2 KB | 100 KB | 2 MB |', '|---|---|---|---|';
+        foreach my $op (@OPS) {
+            push @md, join ' | ', "| `$op`", (
+                map {
+                    my $c = $cell{"$mode $op $_"};
+                    !$c ? '' : sprintf '%.2f / %.2f: %s%.2f×%s%s',
+                        $c->{ours_ms}, $c->{cs_ms},
+                        (defined $c->{met} && !$c->{met} ? '**' : ''),
+                        $c->{ratio},
+                        (defined $c->{met} && !$c->{met} ? '**' : ''),
+                        (
+                        defined $c->{target}
+                        ? sprintf(' (%.2g×)', $c->{target})
+                        : ''
+                        )
+                } @SIZES
+                ),
+                '';
+            $md[-1] =~ s/ \z//;
+        }
+        push @md, '';
+    }
+    if (my $d = $r->{distribution}) {
+        push @md,
+              sprintf "Distribution loop, a 100 KB post to %d "
+            . "recipients (`dup`, `smime_encrypt`, `as_string` each): "
+            . "%.2f ms per recipient against %.2f, **%.2f×** "
+            . "(target 6×: %s).\n", $d->{recipients},
+            @$d{qw(ours_ms_per cs_ms_per ratio)}, yes_no($d->{met});
+    }
+    if (my $s = $r->{spawn}) {
+        push @md,
+              sprintf "Spawn to first answer, median of %d: "
+            . "`service.version` %.0f ms (%.0f to %.0f; target 250 ms: %s), "
+            . "`smime.verify` %.0f ms (%.0f to %.0f; target 400 ms: %s).\n",
+            $s->{spawns},
+            @$s{qw(version_ms version_min_ms version_max_ms)},
+            yes_no($s->{version_met}),
+            @$s{qw(verify_ms verify_min_ms verify_max_ms)},
+            yes_no($s->{verify_met});
+    }
+    if (my $rss = $r->{rss}) {
+        push @md,
+            sprintf "Sidecar VmRSS after mixed calls: %s (target "
+            . "96 MiB after %d: %s; within 10 %% from %d to %d: %s).\n",
+            join(
+            ', ',
+            map {
+                sprintf '%.0f MiB (peak %.0f) after %d calls',
+                    $_->{VmRSS} / 1024, $_->{VmHWM} / 1024, $_->{calls}
+            } rss_marks($rss)
+            ),
+            $rss->{marks}[0], yes_no($rss->{met_first}), @{$rss->{marks}},
+            $rss->{flat} ? 'flat' : '**not flat**';
+    }
+    return join "\n", @md, '';
 }
 
 sub report {
@@ -645,7 +753,7 @@ sub report {
         if ($mode eq 'cold') {
             printf "\nCOLD: mean of the first %d calls of a fresh process, "
                 . "median of %d processes per engine; spawn apart\n",
-                $opt{'cold-calls'}, $c[0]{processes};
+                $r->{meta}{options}{'cold-calls'}, $c[0]{processes};
             printf "%-22s %-6s %9s %9s %7s %9s %10s %s\n", 'operation',
                 'size', 'ours ms', 'CS ms', 'ratio', 'spawn ms', '+spawn',
                 'target';
@@ -656,7 +764,7 @@ sub report {
             }
         } else {
             printf "\nWARM: after %d calls; median [quartiles] of the "
-                . "interleaved calls\n", $opt{warmup};
+                . "interleaved calls\n", $r->{meta}{options}{warmup};
             printf "%-22s %-6s %5s %22s %22s %7s %s\n", 'operation', 'size',
                 'n', 'ours ms', 'CS ms', 'ratio', 'target';
             foreach my $c (@c) {
@@ -755,7 +863,7 @@ sub write_svg {
             $x0 + 5, $top + 15,
             $mode eq 'cold'
             ? 'cold: first 20 calls of a fresh process'
-            : "warm: after $opt{warmup} calls, medians";
+            : "warm: after $r->{meta}{options}{warmup} calls, medians";
         foreach
             my $tick (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) {
             next if $tick < $lo or $tick > $hi;
