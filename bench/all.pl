@@ -66,7 +66,7 @@ GetOptions(
     'iterations=i', 'iterations-2mb=i', 'recipients=i', 'dist-warmup=i',
     'spawns=i',     'rss=s',            'child=s',      'op=s',
     'size=s',       'engine=s',         'result=s',     'from=s',
-    'help',
+    'ops=s',        'sizes=s',          'help',
 ) or usage();
 usage() if $opt{help};
 
@@ -77,6 +77,7 @@ usage: perl bench/all.pl [--quick] [--only cold,warm,dist,spawn,rss]
     [--iterations-2mb 20] [--recipients 1000] [--dist-warmup 100]
     [--spawns 7] [--rss 1000,10000] [--out target/bench]
     [--svg docs/performance-ratios.svg] [--from target/bench/results.json]
+    [--ops smime_encrypt,parse_cert,...] [--sizes 2KB,100KB,2MB]
 EOF
     exit 2;
 }
@@ -212,12 +213,31 @@ sub child_cold {
     return \%result;
 }
 
+# The operations of --ops, all by default.
+sub ops {
+    return @OPS unless $opt{ops};
+    my %want = map { ($_ => 1) } split /,/, $opt{ops};
+    return grep { $want{$_} } @OPS;
+}
+
+# The cells measured, [operation, size]: --ops x --sizes; parse_cert has
+# one certificate and no sizes, and is in the 2 KB column.
+sub cells {
+    my %want = map { ($_ => 1) } split /,/, ($opt{sizes} // join ',', @SIZES);
+    return map {
+        my $op = $_;
+        map      { [$op, $_] }
+            grep { $want{$_} }
+            ($op eq 'parse_cert' ? ('2KB') : @SIZES)
+    } ops();
+}
+
 # [operation, size]: every operation at 2 KB and 100 KB (parse_cert once).
 sub small_kinds {
     return map {
         my $op = $_;
         $op eq 'parse_cert' ? [$op, '2KB'] : map { [$op, $_] } '2KB', '100KB'
-    } @OPS;
+    } ops();
 }
 
 sub child_warm {
@@ -229,26 +249,24 @@ sub child_warm {
         one_call($fx, @{$kinds[$i % @kinds]}, 'ours');
     }
     my %result = (warmup_s => time - $start, cells => []);
-    foreach my $op (@OPS) {
-        foreach my $size ($op eq 'parse_cert' ? ('2KB') : @SIZES) {
-            my $n =
-                $size eq '2MB' ? $opt{'iterations-2mb'} : $opt{iterations};
-            # A few calls of both at this size first: buffers, caches.
-            one_call($fx, $op, $size, $_) foreach qw(ours cs ours cs);
-            my (@ours, @cs);
-            foreach my $i (1 .. $n) {
-                # Interleaved, first one then the other.
-                if ($i % 2) {
-                    push @ours, one_call($fx, $op, $size, 'ours');
-                    push @cs,   one_call($fx, $op, $size, 'cs');
-                } else {
-                    push @cs,   one_call($fx, $op, $size, 'cs');
-                    push @ours, one_call($fx, $op, $size, 'ours');
-                }
+    foreach my $cell (cells()) {
+        my ($op, $size) = @$cell;
+        my $n = $size eq '2MB' ? $opt{'iterations-2mb'} : $opt{iterations};
+        # A few calls of both at this size first: buffers, caches.
+        one_call($fx, $op, $size, $_) foreach qw(ours cs ours cs);
+        my (@ours, @cs);
+        foreach my $i (1 .. $n) {
+            # Interleaved, first one then the other.
+            if ($i % 2) {
+                push @ours, one_call($fx, $op, $size, 'ours');
+                push @cs,   one_call($fx, $op, $size, 'cs');
+            } else {
+                push @cs,   one_call($fx, $op, $size, 'cs');
+                push @ours, one_call($fx, $op, $size, 'ours');
             }
-            push @{$result{cells}},
-                {op => $op, size => $size, ours => \@ours, cs => \@cs};
         }
+        push @{$result{cells}},
+            {op => $op, size => $size, ours => \@ours, cs => \@cs};
     }
     $result{rss} = rss_kib(sidecar_pid());
     return \%result;
@@ -306,7 +324,8 @@ sub child_dist {
 sub child_rss {
     my $fx    = setup();
     my @kinds = small_kinds();
-    my @big   = map  { [$_, '2MB'] } grep { $_ ne 'parse_cert' } @OPS;
+    my @big   = map { [$_, '2MB'] } grep { $_ ne 'parse_cert' } ops();
+    @big = @kinds unless @big;
     my @marks = sort { $a <=> $b } split /,/, $opt{rss};
     my $step  = $marks[-1] >= 5000 ? 1000 : 250;
     my %at    = map { ($_ * $step => 1) } 1 .. int($marks[-1] / $step);
@@ -449,57 +468,54 @@ my @cells;
 if ($only{cold}) {
     my %times;
     foreach my $run (1 .. $opt{'cold-runs'}) {
-        foreach my $op (@OPS) {
-            foreach my $size ($op eq 'parse_cert' ? ('2KB') : @SIZES) {
-                progress("cold run $run: $op $size");
-                # Interleaved: which engine starts alternates by run.
-                my @engines = $run % 2 ? qw(ours cs) : qw(cs ours);
-                foreach my $engine (@engines) {
-                    my $r = child(
-                        'cold',
-                        op     => $op,
-                        size   => $size,
-                        engine => $engine
-                    );
-                    push @{$times{$op}{$size}{$engine}}, $r;
-                }
+        foreach my $cell (cells()) {
+            my ($op, $size) = @$cell;
+            progress("cold run $run: $op $size");
+            # Interleaved: which engine starts alternates by run.
+            my @engines = $run % 2 ? qw(ours cs) : qw(cs ours);
+            foreach my $engine (@engines) {
+                my $r = child(
+                    'cold',
+                    op     => $op,
+                    size   => $size,
+                    engine => $engine
+                );
+                push @{$times{$op}{$size}{$engine}}, $r;
             }
         }
     }
-    foreach my $op (@OPS) {
-        foreach my $size ($op eq 'parse_cert' ? ('2KB') : @SIZES) {
-            my $t = $times{$op}{$size};
-            # Per process: the mean of its first N calls; then the median
-            # of the processes.
-            my %mean = map {
-                my $engine = $_;
-                (
-                    $engine => median(
-                        map { sum(@{$_->{times}}) / @{$_->{times}} }
-                            @{$t->{$engine}}
-                    )
+    foreach my $cell (cells()) {
+        my ($op, $size) = @$cell;
+        my $t = $times{$op}{$size};
+        # Per process: the mean of its first N calls; then the median
+        # of the processes.
+        my %mean = map {
+            my $engine = $_;
+            (
+                $engine => median(
+                    map { sum(@{$_->{times}}) / @{$_->{times}} }
+                        @{$t->{$engine}}
                 )
-            } qw(ours cs);
-            my $spawn = median(map { $_->{spawn_s} } @{$t->{ours}});
-            my $n     = $opt{'cold-calls'};
-            push @cells,
-                {
-                mode             => 'cold',
-                op               => $op,
-                size             => $size,
-                ours_ms          => ms($mean{ours}),
-                cs_ms            => ms($mean{cs}),
-                ratio            => $mean{cs} / $mean{ours},
-                spawn_ms         => ms($spawn),
-                ratio_with_spawn => $mean{cs} / ($mean{ours} + $spawn / $n),
-                first_ours_ms    =>
-                    ms(median(map { $_->{times}[0] } @{$t->{ours}})),
-                first_cs_ms => ms(median(map { $_->{times}[0] } @{$t->{cs}})),
-                processes   => scalar @{$t->{ours}},
-                calls       => $n,
-                target      => target('cold', $op, $size),
-                };
-        }
+            )
+        } qw(ours cs);
+        my $spawn = median(map { $_->{spawn_s} } @{$t->{ours}});
+        my $n     = $opt{'cold-calls'};
+        push @cells,
+            {
+            mode             => 'cold',
+            op               => $op,
+            size             => $size,
+            ours_ms          => ms($mean{ours}),
+            cs_ms            => ms($mean{cs}),
+            ratio            => $mean{cs} / $mean{ours},
+            spawn_ms         => ms($spawn),
+            ratio_with_spawn => $mean{cs} / ($mean{ours} + $spawn / $n),
+            first_ours_ms => ms(median(map { $_->{times}[0] } @{$t->{ours}})),
+            first_cs_ms   => ms(median(map { $_->{times}[0] } @{$t->{cs}})),
+            processes     => scalar @{$t->{ours}},
+            calls         => $n,
+            target        => target('cold', $op, $size),
+            };
     }
 }
 
