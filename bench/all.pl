@@ -500,8 +500,7 @@ if ($only{cold}) {
         } qw(ours cs);
         my $spawn = median(map { $_->{spawn_s} } @{$t->{ours}});
         my $n     = $opt{'cold-calls'};
-        push @cells,
-            {
+        push @cells, {
             mode             => 'cold',
             op               => $op,
             size             => $size,
@@ -515,7 +514,20 @@ if ($only{cold}) {
             processes     => scalar @{$t->{ours}},
             calls         => $n,
             target        => target('cold', $op, $size),
-            };
+            # Every call, ms, a list per process.
+            raw_ms => {
+                map {
+                    my $engine = $_;
+                    (
+                        $engine => [
+                            map {
+                                [map { ms($_) } @{$_->{times}}]
+                            } @{$t->{$engine}}
+                        ]
+                    )
+                } qw(ours cs)
+            },
+        };
     }
 }
 
@@ -540,6 +552,10 @@ if ($only{warm}) {
             cs_q3   => ms(quantile(0.75, @$cs)),
             calls   => scalar @$ours,
             target  => target('warm', $cell->{op}, $cell->{size}),
+            raw_ms  => {
+                ours => [map { ms($_) } @$ours],
+                cs   => [map { ms($_) } @$cs]
+            },
             };
     }
 }
@@ -568,6 +584,10 @@ if ($only{dist}) {
         target          => 6,
         met             => ($cs / $ours >= 6 ? 1 : 0),
         sidecar_rss_kib => $r->{rss},
+        raw_ms          => {
+            ours => [map { ms($_) } @{$r->{ours}}],
+            cs   => [map { ms($_) } @{$r->{cs}}]
+        },
     };
 }
 
