@@ -9,6 +9,7 @@
 #   perl bench/all.pl --quick    # a smoke run (about 2 minutes)
 #   perl bench/all.pl --only warm,spawn   # some parts: cold warm dist spawn rss
 #   perl bench/all.pl --from target/bench/results.json   # tables, chart again
+#   perl bench/all.pl --compare before.json,after.json    # ratios side by side
 #
 # Parts:
 #   cold   every operation x {2 KB, 100 KB, 2 MB}: the first 20 calls of a
@@ -66,7 +67,7 @@ GetOptions(
     'iterations=i', 'iterations-2mb=i', 'recipients=i', 'dist-warmup=i',
     'spawns=i',     'rss=s',            'child=s',      'op=s',
     'size=s',       'engine=s',         'result=s',     'from=s',
-    'ops=s',        'sizes=s',          'help',
+    'ops=s',        'compare=s',        'sizes=s',      'help',
 ) or usage();
 usage() if $opt{help};
 
@@ -78,6 +79,7 @@ usage: perl bench/all.pl [--quick] [--only cold,warm,dist,spawn,rss]
     [--spawns 7] [--rss 1000,10000] [--out target/bench]
     [--svg docs/performance-ratios.svg] [--from target/bench/results.json]
     [--ops smime_encrypt,parse_cert,...] [--sizes 2KB,100KB,2MB]
+    [--compare run1.json,run2.json,...]
 EOF
     exit 2;
 }
@@ -369,6 +371,7 @@ my %results = (
         crypt_smime   => $Crypt::SMIME::VERSION,
         java_opts     => Sympa::SMIME::Sidecar->instance->config->{java_opts},
         jar           => $ENV{SYMPA_SMIME_JAR},
+        command       => join(' ', 'perl bench/all.pl', @ARGS),
         commit  => `git rev-parse --short HEAD 2>/dev/null` =~ s/\s+\z//r,
         options => {%opt},
     },
@@ -377,6 +380,67 @@ my %results = (
 if ($opt{from}) {
     render(decode_json(SMIMETest::slurp($opt{from})));
     exit 0;
+}
+if ($opt{compare}) {
+    print compare(map { decode_json(SMIMETest::slurp($_)) } split /,/,
+        $opt{compare});
+    exit 0;
+}
+
+# A Markdown table of the speed-ups of several runs side by side (before
+# and after a change, or one machine's spread from run to run).
+sub compare {
+    my @runs = @_;
+    my @md   = (
+        join(' | ',
+            '| cell', (map { "$_->{meta}{date} ($_->{meta}{commit})" } @runs),
+            "target |"),
+        join('|', '', ('---') x (@runs + 2), '')
+    );
+    my @rows;
+    foreach my $run (@runs) {
+        foreach my $c (@{$run->{cells}}) {
+            my $row = "$c->{mode} `$c->{op}` $c->{size}";
+            push @rows, $row unless grep { $_ eq $row } @rows;
+        }
+    }
+    foreach my $row (@rows) {
+        my ($target, @ratios);
+        foreach my $run (@runs) {
+            my ($c) = grep { "$_->{mode} `$_->{op}` $_->{size}" eq $row }
+                @{$run->{cells}};
+            push @ratios, $c ? sprintf('%.2f×', $c->{ratio}) : '';
+            $target //= $c->{target} if $c;
+        }
+        push @md, join ' | ', "| $row", @ratios,
+            (defined $target ? sprintf('%.2f× |', $target) : '|');
+    }
+    my @extra = (
+        [   'distribution loop', sub { $_[0]{distribution}{ratio} },
+            '%.2f×',             '6×'
+        ],
+        [   'spawn to service.version, ms',
+            sub { $_[0]{spawn}{version_ms} },
+            '%.0f', '250'
+        ],
+        [   'spawn to smime.verify, ms', sub { $_[0]{spawn}{verify_ms} },
+            '%.0f',                      '400'
+        ],
+        [   'sidecar RSS at the first mark, MiB',
+            sub { $_[0]{rss}{first_mib} },
+            '%.0f', '96'
+        ],
+        [   'sidecar RSS at the last mark, MiB',
+            sub { $_[0]{rss}{last_mib} },
+            '%.0f', 'flat'
+        ],
+    );
+    foreach my $extra (@extra) {
+        my ($name, $get, $format, $target) = @$extra;
+        push @md, join ' | ', "| $name",
+            (map { fmt($format, $get->($_)) } @runs), "$target |";
+    }
+    return join "\n", @md, '';
 }
 
 make_fixtures();
@@ -700,10 +764,12 @@ sub markdown {
     my $o = $m->{options};
     my @md;
     push @md,
-        sprintf "Run of %s (`%s`), %d CPUs (%s), %s, Crypt::SMIME %s, "
-        . "load average %s at the start and %s at the end, %.0f s.\n",
-        $m->{date}, $m->{command}, $m->{cpus},
-        $m->{cpu} // '?', $m->{java}, $m->{crypt_smime},
+          sprintf "Run of %s (`%s` at commit %s), %d CPUs (%s), %s, "
+        . "Crypt::SMIME %s, `java_opts` `%s`, load average %s at the start "
+        . "and %s at the end, %.0f s.\n",
+        $m->{date}, $m->{command} // 'perl bench/all.pl', $m->{commit},
+        $m->{cpus},
+        $m->{cpu} // '?', $m->{java}, $m->{crypt_smime}, $m->{java_opts},
         $m->{loadavg_start}, $m->{loadavg_end}, $m->{seconds};
     my %cell =
         map { ("$_->{mode} $_->{op} $_->{size}" => $_) } @{$r->{cells}};
