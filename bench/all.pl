@@ -21,7 +21,8 @@
 #          per recipient, then the message as the mailer takes it), a 100 KB
 #          post to --recipients subscribers, interleaved
 #   spawn  spawn to first service.version answer, and to first smime.verify
-#   rss    the sidecar's VmRSS after 1,000 and 10,000 mixed calls
+#   rss    the sidecar's VmRSS after 1,000 and 10,000 mixed calls (and the
+#          heap in use, from service.stats)
 #
 # Writes target/bench/results.json and docs/performance-ratios.svg; prints a
 # table of ms and ratios (Crypt::SMIME's time / ours: above 1, ours is
@@ -339,8 +340,17 @@ sub child_rss {
         my $kind =
             $i % 100 == 0 ? $big[($i / 100) % @big] : $kinds[$i % @kinds];
         one_call($fx, @$kind, 'ours');
-        push @points, {calls => $i, %{rss_kib(sidecar_pid()) || {}}}
-            if $at{$i};
+        next unless $at{$i};
+        # The heap in use, as the sidecar reports it (one call more,
+        # not counted).
+        my $stats =
+            Sympa::SMIME::Sidecar->instance->call('service.stats', {});
+        push @points,
+            {
+            calls     => $i,
+            heap_used => int(($stats->{heap_used_bytes} // 0) / 1024),
+            %{rss_kib(sidecar_pid()) || {}}
+            };
     }
     return {
         points  => \@points,
@@ -843,8 +853,9 @@ sub markdown {
             join(
             ', ',
             map {
-                sprintf '%.0f MiB (peak %.0f) after %d calls',
-                    $_->{VmRSS} / 1024, $_->{VmHWM} / 1024, $_->{calls}
+                sprintf '%.0f MiB (peak %.0f, heap in use %.0f) after %d '
+                    . 'calls', $_->{VmRSS} / 1024, $_->{VmHWM} / 1024,
+                    ($_->{heap_used} // 0) / 1024, $_->{calls}
             } rss_marks($rss)
             ),
             $rss->{marks}[0], yes_no($rss->{met_first}), @{$rss->{marks}},
@@ -917,8 +928,9 @@ sub report {
     if (my $rss = $r->{rss}) {
         print "\nSIDECAR RSS (VmRSS, peak VmHWM) after mixed calls:\n";
         foreach my $p (@{$rss->{points}}) {
-            printf "  %6d calls: %6.1f MiB (peak %6.1f MiB)\n", $p->{calls},
-                $p->{VmRSS} / 1024, $p->{VmHWM} / 1024;
+            printf "  %6d calls: %6.1f MiB (peak %6.1f MiB, heap in use "
+                . "%6.1f MiB)\n", $p->{calls}, $p->{VmRSS} / 1024,
+                $p->{VmHWM} / 1024, ($p->{heap_used} // 0) / 1024;
         }
         printf "  target 96 MiB after %d calls: %s; flat (within 10%%) "
             . "to %d calls: %s\n", $rss->{marks}[0],
