@@ -951,8 +951,8 @@ sub write_svg {
         my $mode = $_;
         grep { $_->{mode} eq $mode } @{$r->{cells}}
     } qw(cold warm);
-    my $width = $left + @modes * ($pw + 40) + 210;
-    $width = 800 if $width < 800;
+    my $width = $left + @modes * ($pw + 40) + 240;
+    $width = 830 if $width < 830;
     my $height = $top + $ph + 30;
     my ($lo, $hi) = (0.1, 10);
     foreach my $c (@{$r->{cells}}) {
@@ -988,8 +988,7 @@ sub write_svg {
         push @svg, sprintf '<text x="%d" y="%d" font-weight="bold">%s</text>',
             $x0 + 5, $top + 15,
             $mode eq 'cold'
-            ? "cold: first $r->{meta}{options}{'cold-calls'} calls of a "
-            . 'fresh process (spawn apart)'
+            ? "cold: first $r->{meta}{options}{'cold-calls'} calls, new process"
             : "warm: after $r->{meta}{options}{warmup} calls, medians";
         foreach
             my $tick (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) {
