@@ -457,7 +457,12 @@ make_fixtures();
 
 sub make_fixtures {
     foreach my $size (@SIZES) {
-        next if -e "$FIXTURES/encrypted-$size.eml";
+        # Made again when the test PKI was (t/lib/SMIMETest.pm).
+        my $pki = SMIMETest::pki();
+        next
+            if -e "$FIXTURES/encrypted-$size.eml"
+            and -M "$FIXTURES/encrypted-$size.eml" < -M $pki->{crt}{secure}
+            and -M "$FIXTURES/encrypted-$size.eml" < -M $pki->{crt}{alice};
         my $lines = join '', map {
             sprintf
                 "Line %07d of the post, plain text, 8 bit: caf\xc3\xa9.\n", $_
