@@ -5,7 +5,7 @@
 # The benchmarks of issue 8, in one run: Sympa 6.2.70's own methods with the
 # shim (ours) against the same methods with Crypt::SMIME, side by side.
 #
-#   perl bench/all.pl            # the whole run (about 10 minutes on 2 cores)
+#   perl bench/all.pl            # the whole run (about 7 minutes on 2 cores)
 #   perl bench/all.pl --quick    # a smoke run (about 2 minutes)
 #   perl bench/all.pl --only warm,spawn   # some parts: cold warm dist spawn rss
 #   perl bench/all.pl --from target/bench/results.json   # tables, chart again
