@@ -493,8 +493,14 @@ sub _signed_by {
     # Second step is to check the signer of message matches the sender, and
     # look at the purpose: S/MIME signing and/or S/MIME encryption.
     my %certs;
-    foreach my $cert (@{$result->{signers} || []}) {
-        my $parsed = Sympa::Tools::SMIME::parse_cert(text => $cert);
+    my @signers = @{$result->{signers} || []};
+    foreach my $i (0 .. $#signers) {
+        my $cert = $signers[$i];
+        # A sidecar before signers_info needs one x509.parse call each.
+        my $parsed =
+            $result->{signers_info}
+            ? _cert_fields($result->{signers_info}[$i])
+            : Sympa::Tools::SMIME::parse_cert(text => $cert);
         next unless $parsed and defined $sender;
         next unless $parsed->{'email'}{$sender};
 
@@ -700,6 +706,15 @@ sub parse_cert {
         return undef;
     }
 
+    return _cert_fields($cert);
+}
+
+# parse_cert()'s answer from what x509.parse (or smime.verify's signers_info)
+# says of a certificate; undef for undef.
+sub _cert_fields {
+    my $cert = shift;
+
+    return undef unless ref $cert eq 'HASH';
     my @emails =
         map { Sympa::Tools::Text::canonic_email($_) }
         grep { Sympa::Tools::Text::valid_email($_) } @{$cert->{emails} || []};
