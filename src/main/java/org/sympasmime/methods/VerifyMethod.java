@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.security.cert.X509Certificate;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.sympasmime.SmimeException;
@@ -67,7 +66,7 @@ final class VerifyMethod {
     out.set("signers", pems(r.signers()));
     out.set("signers_info", infos(r.signers()));
     out.set("certificates", pems(r.certificates()));
-    r.content().ifPresent(c -> out.put("content_b64", Base64.getEncoder().encodeToString(c)));
+    r.content().ifPresent(c -> Params.putBytes(out, "content_b64", c));
     return out;
   }
 
