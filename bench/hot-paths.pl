@@ -18,7 +18,6 @@ use warnings;
 use FindBin qw($Bin);
 use lib "$Bin/../t/lib", $Bin;
 use Getopt::Long;
-use List::Util  qw(sum);
 use Time::HiRes qw(time);
 
 BEGIN { chdir "$Bin/.." or die $! }
