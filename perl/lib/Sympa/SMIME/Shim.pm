@@ -180,20 +180,30 @@ sub _restore_fields {
     }
 }
 
-# The entity of a message the sidecar returned, parsed as 6.2.70 does, but
-# with MIME::Parser's temporary files in memory: the entity is cleartext
-# (decrypted or about to be signed), and an unusable tmpdir made 6.2.70's
-# smime_sign() die.  Returns the entity, or undef and "internal: why".
-sub _parse {
+# The header of a message the sidecar returned, as MIME::Parser reads the
+# head of its top entity (the same code: process_header()), without reading
+# the body.  6.2.70 parsed the whole message and kept only the head; the body
+# is kept as a string and Sympa parses it again when it needs the entity
+# (as_entity()), so a full parse here cost a pass over the whole message for
+# nothing: most of smime_decrypt()'s own time at 2 MB, and the decoding of
+# the base64 of every encrypted copy.  Nothing is written to disk.  Returns
+# the MIME::Head, or undef and "internal: why".
+sub _head {
     my $string = shift;
 
     my $parser = MIME::Parser->new;
     $parser->output_to_core(1);
     $parser->tmp_to_core(1);
-    $parser->tmp_dir($Conf::Conf{'tmpdir'});
-    my $entity = eval { $parser->parse_data($string) };
-    return $entity if $entity;
-    my $error = $EVAL_ERROR || 'MIME::Parser found no entity';
+    my $head = eval {
+        # As MIME::Parser::parse() sets them.
+        local $RS  = "\n";
+        local $ORS = undef;
+        $parser->init_parse;
+        open my $in, '<', \$string or die "cannot read a string: $ERRNO\n";
+        $parser->process_header($in, MIME::Parser::Reader->new);
+    };
+    return $head if $head;
+    my $error = $EVAL_ERROR || 'MIME::Parser found no header';
     $error =~ s/\s+\z//;
     return (undef, "internal: the sidecar's answer cannot be parsed: $error");
 }
@@ -202,8 +212,9 @@ sub _parse {
 # signed-data; undef when no key pair is found or none opens the message;
 # else the message, its header and body replaced by the decrypted entity, with
 # smime_crypted and orig_msg_as_string set.
-# Changes: every pair from find_keys() goes in one sidecar call, the parser
-# keeps its temporary files in memory, and a message that cannot be decrypted
+# Changes: every pair from find_keys() goes in one sidecar call, only the
+# header of the decrypted entity is parsed (in memory: 6.2.70 parsed it all,
+# with temporary files in tmpdir), and a message that cannot be decrypted
 # is marked protected, so it is delivered intact as Sympa's documentation
 # says, not decorated; with require_authenticated_encryption, so is one whose
 # encryption was not authenticated and that the sender did not sign inside.
@@ -274,16 +285,15 @@ sub smime_decrypt {
     }
 
     my $msg_string = $result->{entity_b64};
-    my $entity;
-    ($entity, $error) = _parse($msg_string);
-    unless (defined $entity) {
+    my $head;
+    ($head, $error) = _head($msg_string);
+    unless (defined $head) {
         $log->syslog('err', 'Message could not be decrypted: %s', $error);
         $self->{'protected'} = 1;
         return undef;
     }
 
     my ($dummy, $body_string) = split /(?:\A|\n)\r?\n/, $msg_string, 2;
-    my $head = $entity->head;
     _restore_fields($head, $self->header_as_string);
 
     # Some headers from the initial message should not be restored
@@ -365,18 +375,18 @@ sub smime_encrypt {
     }
     my $msg_string = $result->{message_b64};
 
-    my $entity;
-    ($entity, $error) = _parse($msg_string);
-    unless ($entity) {
+    my $head;
+    ($head, $error) = _head($msg_string);
+    unless ($head) {
         $log->syslog('notice', 'Unable to encrypt message to %s: %s',
             $email, $error);
         return undef;
     }
 
     my ($dummy, $body_string) = split /\n\r?\n/, $msg_string, 2;
-    _restore_fields($entity->head, $msg_header->as_string);
+    _restore_fields($head, $msg_header->as_string);
 
-    $self->{_head} = $entity->head;
+    $self->{_head} = $head;
     $self->{_body} = $body_string;
     delete $self->{_entity_cache};    # Clear entity cache.
 
@@ -390,8 +400,8 @@ sub smime_encrypt {
 # Changes: the signature carries the intermediate certificates found in the
 # list's cert.pem and in cafile (6.2.70's "Add intermediate CA certificates"
 # FIXME); an expired or unusable list certificate is refused (the message
-# then goes unsigned, as after any failure); the result is parsed in memory,
-# so an unusable tmpdir no longer makes it die.
+# then goes unsigned, as after any failure); only the header of the result is
+# parsed, in memory, so an unusable tmpdir no longer makes it die.
 sub smime_sign {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
@@ -430,14 +440,13 @@ sub smime_sign {
     }
     my $msg_string = $result->{message_b64};
 
-    my $signed_msg;
-    ($signed_msg, $error) = _parse($msg_string);
-    unless ($signed_msg) {
+    my $head;
+    ($head, $error) = _head($msg_string);
+    unless ($head) {
         $log->syslog('notice', 'Unable to S/MIME sign message: %s', $error);
         return undef;
     }
 
-    my $head = $signed_msg->head;
     _restore_fields($head, $self->header_as_string);
 
     ## Keeping original message string in addition to updated headers.
@@ -484,8 +493,14 @@ sub _signed_by {
     # Second step is to check the signer of message matches the sender, and
     # look at the purpose: S/MIME signing and/or S/MIME encryption.
     my %certs;
-    foreach my $cert (@{$result->{signers} || []}) {
-        my $parsed = Sympa::Tools::SMIME::parse_cert(text => $cert);
+    my @signers = @{$result->{signers} || []};
+    foreach my $i (0 .. $#signers) {
+        my $cert = $signers[$i];
+        # A sidecar before signers_info needs one x509.parse call each.
+        my $parsed =
+            $result->{signers_info}
+            ? _cert_fields($result->{signers_info}[$i])
+            : Sympa::Tools::SMIME::parse_cert(text => $cert);
         next unless $parsed and defined $sender;
         next unless $parsed->{'email'}{$sender};
 
@@ -691,6 +706,15 @@ sub parse_cert {
         return undef;
     }
 
+    return _cert_fields($cert);
+}
+
+# parse_cert()'s answer from what x509.parse (or smime.verify's signers_info)
+# says of a certificate; undef for undef.
+sub _cert_fields {
+    my $cert = shift;
+
+    return undef unless ref $cert eq 'HASH';
     my @emails =
         map { Sympa::Tools::Text::canonic_email($_) }
         grep { Sympa::Tools::Text::valid_email($_) } @{$cert->{emails} || []};

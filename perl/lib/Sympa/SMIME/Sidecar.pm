@@ -36,6 +36,10 @@ use constant READ_CHUNK  => 1 << 16;
 use constant WRITE_CHUNK => 1 << 16;
 use constant STDERR_KEEP => 3;
 
+# Base64 members at least this long travel outside the JSON encoder and
+# decoder (_request_line, _decode_line).
+use constant RAW_MIN => 1024;
+
 # Where the sidecar's own words go when it dies: long enough for the JVM to
 # print why it could not start, short enough not to hold a mail up.
 use constant DEATH_DRAIN => 1;
@@ -488,15 +492,7 @@ sub _exchange {
     foreach my $i (@$todo) {
         my ($method, $params) = @{$requests->[$i]};
         my $id   = ++$self->{next_id};
-        my $line = eval {
-            $json->encode(
-                {   jsonrpc => '2.0',
-                    id      => $id,
-                    method  => $method,
-                    (defined $params ? (params => _prepare($params)) : ()),
-                }
-            ) . "\n";
-        };
+        my $line = eval { _request_line($id, $method, $params) };
         unless (defined $line) {
             # JSON modules' messages name the offending type, not the data.
             (my $why = $@) =~ s/ at \S+ line \d+\.?\n?\z//;
@@ -581,7 +577,7 @@ sub _exchange {
                 my $line = substr $proc->{out_buf}, 0, $nl + 1, '';
                 $proc->{out_scan} = 0;
                 next unless $line =~ /\S/;
-                my $message = eval { $json->decode($line) };
+                my $message = eval { _decode_line($line) };
                 return ('garbage', 'it wrote a line that is not JSON-RPC')
                     unless ref $message eq 'HASH'
                     and (exists $message->{result}
@@ -663,6 +659,112 @@ sub _prepare {
     my $copy = $data;
     utf8::decode($copy);
     return $copy;
+}
+
+# One request line.  Large base64 members are put in as they are, not through
+# the JSON encoder, which would only scan them for characters to escape
+# (base64 has none): 2.3 ms of the 3.7 MB line of a 2 MB decryption, against
+# 0.06 ms.  The encoder writes a token of this process where each goes; were
+# a token anywhere else in the line, it is encoded whole instead.
+sub _request_line {
+    my ($id, $method, $params) = @_;
+
+    my $request = {
+        jsonrpc => '2.0',
+        id      => $id,
+        method  => $method,
+        (defined $params ? (params => _prepare($params)) : ()),
+    };
+    my $prepared = $request->{params};
+    my (%raw, %key_of);
+    foreach my $key (sort grep { /_b64\z/ } keys %{$prepared || {}}) {
+        my $value = $prepared->{$key};
+        next unless defined $value           and not ref $value;
+        next unless length $value >= RAW_MIN and _is_base64($value);
+        my $token = _token($key);
+        # ASCII, so that splicing it into the encoder's bytes cannot upgrade
+        # them to characters.
+        utf8::downgrade($value);
+        $raw{$token}      = $value;
+        $key_of{$token}   = $key;
+        $prepared->{$key} = $token;
+    }
+    my $line = $json->encode($request);
+    foreach my $token (sort keys %raw) {
+        my $at = index $line, qq{"$token"};
+        if ($at < 0 or index($line, $token, $at + 1 + length $token) >= 0) {
+            $prepared->{$key_of{$_}} = $raw{$_} foreach keys %raw;
+            return $json->encode($request) . "\n";
+        }
+        substr($line, $at + 1, length $token) = $raw{$token};
+    }
+    return $line . "\n";
+}
+
+# One answer line decoded.  Large base64 strings, the members whose name ends
+# in "_b64", are cut out before the JSON decoder sees the line, and put back
+# in its result: the decoder would copy them character by character.  A
+# quote in JSON text always opens or closes a string, so '_b64":"' is a name
+# ending in _b64 followed by its string value; a value holding anything but
+# base64 (an escape) is left to the decoder.
+sub _decode_line {
+    my $line = shift;
+
+    my %raw;
+    my $from = 0;
+    while ((my $at = index $line, '_b64":"', $from) >= 0) {
+        my $start = $at + 7;
+        my $end   = index $line, '"', $start;
+        last if $end < 0;
+        $from = $end + 1;
+        next if $end - $start < RAW_MIN;
+        my $value = substr $line, $start, $end - $start;
+        next unless _is_base64($value);
+        my $token = _token(scalar keys %raw);
+        substr($line, $start, $end - $start) = $token;
+        $raw{$token} = $value;
+        $from = $start + length($token) + 1;
+    }
+    my $message = $json->decode($line);
+    _put_back($message, \%raw) if %raw;
+    return $message;
+}
+
+# A string no JSON value holds but by our doing: a token of this process.
+my $nonce = sprintf '%d.%d.%d', $$, time, int rand 1_000_000_000;
+
+sub _token {
+    my $name = shift;
+    return "sympa-smime-raw:$name:$nonce";
+}
+
+# Replaces, anywhere in $data, every string that is a key of %$raw.
+sub _put_back {
+    my ($data, $raw) = @_;
+    my $ref = ref $data;
+    my @slots =
+          $ref eq 'HASH'  ? (map { \$data->{$_} } keys %$data)
+        : $ref eq 'ARRAY' ? (map { \$_ } @$data)
+        :                   ();
+    foreach my $slot (@slots) {
+        if (ref $$slot) {
+            _put_back($$slot, $raw);
+        } elsif (defined $$slot and exists $raw->{$$slot}) {
+            $$slot = $raw->{$$slot};
+        }
+    }
+    return;
+}
+
+# Standard base64 without line breaks (RFC 4648, padded).  tr/// and index
+# rather than one regular expression: 0.65 ms instead of 1.8 over 2.7 MB.
+sub _is_base64 {
+    my $text = shift;
+    return 0 if $text =~ tr{A-Za-z0-9+/=}{}c;
+    my $pad = index $text, '=';
+    return 1 if $pad < 0;
+    my $tail = length($text) - $pad;
+    return ($tail <= 2 and substr($text, $pad) =~ tr/=// == $tail) ? 1 : 0;
 }
 
 sub _relay_stderr {
@@ -861,8 +963,7 @@ sub encode_bytes {
 sub decode_bytes {
     my $b64 = shift;
     Carp::croak('decode_bytes: undefined value') unless defined $b64;
-    Carp::croak('decode_bytes: not base64')
-        unless $b64 =~ m{\A[A-Za-z0-9+/]*={0,2}\z};
+    Carp::croak('decode_bytes: not base64')      unless _is_base64($b64);
     return MIME::Base64::decode_base64($b64);
 }
 

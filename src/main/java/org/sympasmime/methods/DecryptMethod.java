@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.KeyMaterial;
@@ -29,7 +28,7 @@ final class DecryptMethod {
     Decrypt.Result result = decrypt.decrypt(
         new Decrypt.Request(message, pairs, params.optionalText("key_passwd")));
     ObjectNode out = JsonNodeFactory.instance.objectNode();
-    out.put("entity_b64", Base64.getEncoder().encodeToString(result.entity()));
+    Params.putBytes(out, "entity_b64", result.entity());
     out.put("cert", result.cert().toString());
     out.put("content_encryption", result.contentEncryption());
     out.put("authenticated", result.authenticated());

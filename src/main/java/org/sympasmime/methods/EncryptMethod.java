@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.sympasmime.SmimeException;
@@ -45,7 +44,7 @@ final class EncryptMethod {
     Encrypt.Result result = encrypt.encrypt(new Encrypt.Request(entity, recipients, cipher,
         transport, params.optionalBoolean("binary", false), at));
     ObjectNode out = JsonNodeFactory.instance.objectNode();
-    out.put("message_b64", Base64.getEncoder().encodeToString(result.message()));
+    Params.putBytes(out, "message_b64", result.message());
     out.put("smime_type", result.smimeType());
     return out;
   }

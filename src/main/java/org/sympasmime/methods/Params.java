@@ -1,6 +1,8 @@
 package org.sympasmime.methods;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BinaryNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -44,14 +46,31 @@ public final class Params {
     return optionalPath(name).orElseThrow(() -> missing(name));
   }
 
-  /** Bytes travel as standard base64 (RFC 4648, with padding), so any byte sequence survives. */
+  /**
+   * Bytes travel as standard base64 (RFC 4648, with padding), so any byte sequence survives. The
+   * server hands large members over already decoded ({@link
+   * org.sympasmime.rpc.Base64Members}).
+   */
   public byte[] requireBytes(String name) throws RpcException {
+    JsonNode value = node.get(name);
+    if (value != null && value.isBinary()) {
+      return ((BinaryNode) value).binaryValue();
+    }
     String text = requireText(name);
     try {
       return Base64.getDecoder().decode(text);
     } catch (IllegalArgumentException e) {
       throw RpcException.invalidParams(name + " is not valid base64");
     }
+  }
+
+  /**
+   * Puts bytes in an answer, as standard base64 with padding and without line breaks: Jackson's
+   * default variant writes them straight into its output, where a base64 String would be made
+   * first, then copied and scanned for characters to escape (about 3 ms of a 2 MB answer).
+   */
+  public static void putBytes(ObjectNode out, String name, byte[] bytes) {
+    out.put(name, bytes);
   }
 
   public Optional<Long> optionalLong(String name) throws RpcException {

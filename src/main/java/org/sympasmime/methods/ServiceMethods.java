@@ -3,7 +3,6 @@ package org.sympasmime.methods;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Base64;
 import org.sympasmime.Version;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
@@ -44,7 +43,7 @@ final class ServiceMethods {
   JsonNode echo(JsonNode params) throws RpcException {
     byte[] data = new Params(params).requireBytes("data_b64");
     ObjectNode out = JsonNodeFactory.instance.objectNode();
-    out.put("data_b64", Base64.getEncoder().encodeToString(data));
+    Params.putBytes(out, "data_b64", data);
     return out;
   }
 

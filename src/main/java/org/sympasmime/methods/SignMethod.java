@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
-import java.util.Base64;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.rpc.RpcException;
@@ -38,7 +37,7 @@ final class SignMethod {
           + warning.replaceAll("[\\r\\n]+", " "));
     }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
-    out.put("message_b64", Base64.getEncoder().encodeToString(result.message()));
+    Params.putBytes(out, "message_b64", result.message());
     out.put("micalg", result.micalg());
     out.put("certificates", result.certificates());
     return out;

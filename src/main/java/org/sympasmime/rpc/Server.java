@@ -233,7 +233,9 @@ public final class Server {
   Optional<JsonNode> answer(byte[] line) {
     JsonNode request;
     try {
-      request = json.readTree(line);
+      Base64Members.Split split = Base64Members.split(line);
+      request = json.readTree(split.line());
+      Base64Members.restore(request, split.decoded());
     } catch (IOException e) {
       stats.countError("parse_error");
       log("error", "-", "-", "malformed_input", "line is not JSON");

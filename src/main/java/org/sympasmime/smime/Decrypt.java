@@ -50,6 +50,7 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.mime.MimeHeader;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.BulkCrypto;
 import org.sympasmime.pki.KeyMaterial;
 
 /**
@@ -356,7 +357,7 @@ public final class Decrypt {
           byte[] encryptedKey) throws CMSException {
         return checkedKey(() -> super.extractSecretKey(keyAlg, contentAlg, encryptedKey), cipher);
       }
-    }.setProvider(BC);
+    }.setProvider(BC).setContentProvider(BulkCrypto.ciphers());
   }
 
   private static Recipient keyAgreeRecipient(PrivateKey key, Envelope envelope) {
@@ -382,7 +383,7 @@ public final class Decrypt {
             () -> super.extractSecretKey(keyAlg, contentAlg, senderKey, ukm, encryptedKey),
             cipher);
       }
-    }.setProvider(BC);
+    }.setProvider(BC).setContentProvider(BulkCrypto.ciphers());
   }
 
   @FunctionalInterface

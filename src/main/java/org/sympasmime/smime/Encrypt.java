@@ -43,6 +43,7 @@ import org.sympasmime.SmimeException;
 import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.BulkCrypto;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
 
@@ -132,7 +133,9 @@ public final class Encrypt {
     byte[] der;
     try {
       OutputEncryptor encryptor = new JceCMSContentEncryptorBuilder(cipher.oid())
-          .setProvider(BC).setSecureRandom(RANDOM).build();
+          .setProvider(cipher.aead() ? BC : BulkCrypto.ciphers())
+          .setSecureRandom(RANDOM)
+          .build();
       if (cipher.aead()) {
         CMSAuthEnvelopedDataGenerator gen = new CMSAuthEnvelopedDataGenerator();
         addRecipients(gen, recipients, request);

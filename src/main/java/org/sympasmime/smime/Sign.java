@@ -47,7 +47,6 @@ import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.mime.Bytes;
@@ -55,6 +54,7 @@ import org.sympasmime.mime.LineEnds;
 import org.sympasmime.mime.MimeBase64;
 import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.BulkCrypto;
 import org.sympasmime.pki.KeyMaterial;
 
 /**
@@ -179,7 +179,7 @@ public final class Sign {
       CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
       generator.addSignerInfoGenerator(
           new JcaSignerInfoGeneratorBuilder(
-                  new JcaDigestCalculatorProviderBuilder().setProvider(BcProvider.get()).build(),
+                  BulkCrypto.digests(),
                   Sign::signerInfoAlgorithm)
               .setSignedAttributeGenerator(new SignedAttributes(now))
               .build(contentSigner, signer));

@@ -28,13 +28,17 @@ import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.CMSSignerDigestMismatchException;
+import org.bouncycastle.cms.DefaultCMSSignatureAlgorithmNameGenerator;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.cms.SignerInformationVerifier;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.BcProvider;
+import org.sympasmime.pki.BulkCrypto;
 import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
 import org.sympasmime.pki.Crls;
@@ -303,8 +307,11 @@ public final class Verify {
       }
       // Built from the key, not the certificate: BC would otherwise also check the
       // certificate's dates at signingTime, which is the chain check's business.
-      boolean ok = new AsReceived(si).verify(new JcaSimpleSignerInfoVerifierBuilder()
-          .setProvider(BcProvider.get()).build(key));
+      boolean ok = new AsReceived(si).verify(new SignerInformationVerifier(
+          new DefaultCMSSignatureAlgorithmNameGenerator(),
+          new DefaultSignatureAlgorithmIdentifierFinder(),
+          new JcaContentVerifierProviderBuilder().setProvider(BcProvider.get()).build(key),
+          BulkCrypto.digests()));
       return ok ? Optional.empty() : Optional.of(new Failure(Reason.BAD_SIGNATURE,
           "the signature of " + describe(si) + " does not verify"));
     } catch (CMSSignerDigestMismatchException e) {

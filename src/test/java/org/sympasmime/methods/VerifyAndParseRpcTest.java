@@ -118,17 +118,23 @@ class VerifyAndParseRpcTest {
     Map<Integer, JsonNode> a = call(List.of(ok, plain, expired, badStore, malformed));
     JsonNode r = a.get(1).get("result");
     assertEquals(Set.of("signed", "valid", "reason", "detail", "format", "signers",
-        "certificates", "content_b64"), names(r));
+        "signers_info", "certificates", "content_b64"), names(r));
     assertTrue(r.get("signed").asBoolean() && r.get("valid").asBoolean());
     assertEquals("ok", r.get("reason").asText());
     assertEquals("multipart/signed", r.get("format").asText());
     assertEquals(text("alice.crt"), r.get("signers").get(0).asText());
+    // signers_info: what x509.parse says of each signer, so the client asks no more.
+    ObjectNode parse = request(9, "x509.parse");
+    ((ObjectNode) parse.get("params")).put("pem", text("alice.crt"));
+    assertEquals(call(List.of(parse)).get(9).get("result"), r.get("signers_info").get(0));
+    assertEquals(1, r.get("signers_info").size());
     assertEquals(text("entity.txt"), new String(Base64.getDecoder().decode(
         r.get("content_b64").asText()), StandardCharsets.ISO_8859_1));
 
     JsonNode p = a.get(2).get("result");
-    assertEquals(Set.of("signed", "valid", "reason", "detail", "signers", "certificates"),
-        names(p));
+    assertEquals(Set.of("signed", "valid", "reason", "detail", "signers", "signers_info",
+        "certificates"), names(p));
+    assertEquals(0, p.get("signers_info").size());
     assertEquals("not_smime", p.get("reason").asText());
     assertTrue(!p.get("signed").asBoolean() && !p.get("valid").asBoolean());
 
