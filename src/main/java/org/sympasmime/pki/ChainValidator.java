@@ -93,14 +93,37 @@ public final class ChainValidator {
   }
 
   /**
-   * Why {@code cert} breaks RFC 5280's certificate profile, as {@code smime.verify} refuses it
-   * anywhere on a path ({@link CertificateProfile#violation}); {@code smime.sign} asks
-   * it of the list's certificate, so the list signs nothing its own verifier refuses.
+   * Why {@code cert} may not stand where it stands, whatever the path around it: RFC 5280's
+   * profile ({@link CertificateProfile}), a critical extension OpenSSL would not handle, the
+   * S/MIME usage rule ({@link SmimeSigningPurpose}) for a signer or an issuer, and the
+   * algorithm policy. The one sequence of these rules, applied by the path checker to every
+   * certificate below the anchor, to the trust anchor, and by {@code smime.sign} to the list's
+   * own certificate, so the list signs nothing its own verifier refuses.
+   *
+   * @param selfSigned {@code cert} is a trust anchor's own certificate (a root, or a signer
+   *     that is its own anchor)
+   * @param warnings receives the algorithms the policy accepts with a warning
    */
-  public static Optional<Failure> nonconforming(X509Certificate cert) {
-    return CertificateProfile.violation(cert, Issuance.selfSigned(cert))
-        .map(why -> new Failure(Reason.UNTRUSTED_CHAIN, OpenSslNames.formatName(
-            cert.getSubjectX500Principal()) + " does not conform to RFC 5280: " + why));
+  public static Optional<Failure> certificateFailure(X509Certificate cert, boolean signer,
+      boolean selfSigned, AlgorithmPolicy policy, List<String> warnings) {
+    String name = OpenSslNames.formatName(cert.getSubjectX500Principal());
+    Optional<String> nonconforming = CertificateProfile.violation(cert, selfSigned);
+    if (nonconforming.isPresent()) {
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
+          name + " does not conform to RFC 5280: " + nonconforming.get()));
+    }
+    Optional<String> unknown = CertificateProfile.unknownCriticalExtension(cert);
+    if (unknown.isPresent()) {
+      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
+          name + " has an unhandled critical extension " + unknown.get()));
+    }
+    Optional<Failure> usage = signer
+        ? SmimeSigningPurpose.ofSigner(cert) : SmimeSigningPurpose.ofIssuer(cert);
+    if (usage.isPresent()) {
+      return usage;
+    }
+    return policy.refusal(cert, warnings)
+        .map(why -> new Failure(Reason.UNSUPPORTED_ALGORITHM, why));
   }
 
   /**
@@ -201,15 +224,9 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.EXPIRED,
           name + " expired " + anchor.getNotAfter().toInstant()));
     }
-    Optional<String> nonconforming = CertificateProfile.violation(anchor, true);
-    if (nonconforming.isPresent()) {
-      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
-          name + " does not conform to RFC 5280: " + nonconforming.get()));
-    }
-    Optional<String> unknown = CertificateProfile.unknownCriticalExtension(anchor);
-    if (unknown.isPresent()) {
-      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
-          name + " has an unhandled critical extension " + unknown.get()));
+    Optional<Failure> own = certificateFailure(anchor, false, true, policy, warnings);
+    if (own.isPresent()) {
+      return own;
     }
     boolean[] ku = anchor.getKeyUsage();
     if (ku != null && !(ku.length > 5 && ku[5])) {
@@ -225,16 +242,8 @@ public final class ChainValidator {
     if (!isCa) {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN, name + " is not a CA"));
     }
-    Optional<Failure> usage = SmimeSigningPurpose.ofIssuer(anchor);
-    if (usage.isPresent()) {
-      return usage;
-    }
-    Optional<String> constraints = PathNameConstraints.unusable(anchor);
-    if (constraints.isPresent()) {
-      return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN, constraints.get()));
-    }
-    return policy.refusal(anchor, warnings)
-        .map(why -> new Failure(Reason.UNSUPPORTED_ALGORITHM, why));
+    return PathNameConstraints.unusable(anchor)
+        .map(why -> new Failure(Reason.UNTRUSTED_CHAIN, why));
   }
 
   private static Failure describe(CertPathValidatorException e, List<X509Certificate> path) {

@@ -97,28 +97,12 @@ final class SmimePathChecker extends PKIXCertPathChecker {
       throws CertPathValidatorException {
     X509Certificate cert = (X509Certificate) certificate;
     boolean isSigner = cert.equals(signer);
-    String name = OpenSslNames.formatName(cert.getSubjectX500Principal());
-    Optional<String> nonconforming =
-        CertificateProfile.violation(cert, isSigner && anchor.isEmpty());
-    if (nonconforming.isPresent()) {
-      fail(Reason.UNTRUSTED_CHAIN, name + " does not conform to RFC 5280: "
-          + nonconforming.get());
-    }
-    Optional<String> unknown = CertificateProfile.unknownCriticalExtension(cert);
-    if (unknown.isPresent()) {
-      fail(Reason.UNTRUSTED_CHAIN, name + " has an unhandled critical extension "
-          + unknown.get());
+    Optional<ChainValidator.Failure> own = ChainValidator.certificateFailure(cert, isSigner,
+        isSigner && anchor.isEmpty(), policy, findings.warnings);
+    if (own.isPresent()) {
+      fail(own.get().reason(), own.get().detail());
     }
     unresolvedCritExts.removeAll(HANDLED);
-    Optional<ChainValidator.Failure> usage = isSigner
-        ? SmimeSigningPurpose.ofSigner(cert) : SmimeSigningPurpose.ofIssuer(cert);
-    if (usage.isPresent()) {
-      fail(usage.get().reason(), usage.get().detail());
-    }
-    Optional<String> refused = policy.refusal(cert, findings.warnings);
-    if (refused.isPresent()) {
-      fail(Reason.UNSUPPORTED_ALGORITHM, refused.get());
-    }
     if (isSigner || !Issuance.selfIssuedByName(cert)) {
       Optional<String> outside = names.violation(cert, isSigner);
       if (outside.isPresent()) {

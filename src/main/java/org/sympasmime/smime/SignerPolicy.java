@@ -11,14 +11,14 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.AlgorithmPolicy;
 import org.sympasmime.pki.ChainValidator;
-import org.sympasmime.pki.SmimeSigningPurpose;
+import org.sympasmime.pki.Issuance;
 
 /**
  * Refuses a signer certificate whose signatures every verifier would reject: outside its
- * validity dates, not conforming to RFC 5280's profile where {@code smime.verify} holds it to
- * it ({@link ChainValidator#nonconforming}), not allowed to sign mail by the one usage rule that {@code smime.verify}
- * applies too ({@link SmimeSigningPurpose}), or with a key or signature the algorithm policy
- * refuses. Crypt::SMIME signs regardless; docs/decisions.md says why we do not.
+ * validity dates, or refused by the rules {@code smime.verify} applies to every signer
+ * ({@link ChainValidator#certificateFailure}: RFC 5280's profile, critical extensions, the
+ * S/MIME usage rule, the algorithm policy). Crypt::SMIME signs regardless; docs/decisions.md
+ * says why we do not.
  */
 final class SignerPolicy {
   private SignerPolicy() {}
@@ -37,20 +37,11 @@ final class SignerPolicy {
       throw new SmimeException(Reason.NOT_YET_VALID,
           "the signer certificate " + who + " is not valid before " + notBefore);
     }
-    Optional<ChainValidator.Failure> nonconforming = ChainValidator.nonconforming(signer);
-    if (nonconforming.isPresent()) {
-      throw new SmimeException(nonconforming.get().reason(), "the signer certificate " + who
-          + ": " + nonconforming.get().detail());
-    }
-    Optional<ChainValidator.Failure> usage = SmimeSigningPurpose.ofSigner(signer);
-    if (usage.isPresent()) {
-      throw new SmimeException(usage.get().reason(), "the signer certificate " + who + ": "
-          + usage.get().detail());
-    }
-    Optional<String> refused = policy.refusal(signer, warnings);
+    Optional<ChainValidator.Failure> refused = ChainValidator.certificateFailure(signer, true,
+        Issuance.selfSigned(signer), policy, warnings);
     if (refused.isPresent()) {
-      throw new SmimeException(Reason.UNSUPPORTED_ALGORITHM, refused.get() + " (" + certFile
-          + ")");
+      throw new SmimeException(refused.get().reason(), "the signer certificate " + who + ": "
+          + refused.get().detail());
     }
     Duration left = Duration.between(now, notAfter);
     if (left.compareTo(Sign.EXPIRY_WARNING) < 0) {
