@@ -144,10 +144,10 @@ sub _config {
     } || {};
 }
 
-# The smime.verify parameters of the crl_path and crl_required settings;
-# none when crl_path is unset.
+# The smime.verify parameters of the crl_path and crl_required settings of
+# $config; none when crl_path is unset.
 sub _revocation {
-    my $config = _config();
+    my $config = shift;
     return ()
         unless defined $config->{crl_path} and length $config->{crl_path};
     return (
@@ -157,10 +157,12 @@ sub _revocation {
 }
 
 # The algorithm_policy parameter of smime.verify and smime.sign, from the
-# settings md5, sha1, dsa, min_rsa_bits, strong_rsa_bits and min_ec_bits.
+# settings md5, sha1, dsa, min_rsa_bits, strong_rsa_bits and min_ec_bits of
+# $config.
 sub _algorithm_policy {
+    my $config = shift;
     require Sympa::SMIME::Config;
-    return Sympa::SMIME::Config->algorithm_policy(_config());
+    return Sympa::SMIME::Config->algorithm_policy($config);
 }
 
 # Restores into $head every field of $orig_head it lacks, as 6.2.70 does
@@ -432,7 +434,7 @@ sub smime_sign {
         cert       => $certfile,
         key        => $keyfile,
         _conf('key_passwd', 'cafile'),
-        _algorithm_policy(),
+        _algorithm_policy(_config()),
     );
     unless ($result) {
         $log->syslog('err', 'Unable to S/MIME sign message: %s', $error);
@@ -474,12 +476,14 @@ sub _signed_by {
     my $sender  = shift;
     my $reading = shift // $string;
 
+    # Read once: every load checks the file and the directories above it.
+    my $config = _config();
     my ($result, $error) = _call(
         'smime.verify', ['valid'],
         message_b64 => $string,
         _conf('cafile', 'capath'),
-        _revocation(),
-        _algorithm_policy(),
+        _revocation($config),
+        _algorithm_policy($config),
     );
     unless ($result and $result->{valid}) {
         $error //= sprintf '%s: %s', $result->{reason} // 'internal',
