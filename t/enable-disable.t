@@ -70,13 +70,57 @@ my @units = qw(sympa.service sympa-archived.service sympa-bounced.service
 make_path("$root/lib/systemd/system",
     "$root/etc/systemd/system/wwsympa.service.d");
 spurt("$root/lib/systemd/system/$_", "[Service]\nExecStart=/bin/true\n")
-    foreach @units, 'wwsympa.socket', 'sympasoap.socket', 'other.service';
+    foreach qw(sympa.service sympasoap.service wwsympa.service wwsympa.socket
+    sympasoap.socket other.service);
+# As Debian's: restarting sympa.service restarts them.
+spurt("$root/lib/systemd/system/$_",
+    "[Unit]\nPartOf=sympa.service\n[Service]\nExecStart=/bin/true\n")
+    foreach grep { !/\A(sympa|sympasoap|wwsympa)\.service\z/ } @units;
 spurt("$root/etc/systemd/system/wwsympa.service.d/local.conf", "# admin's\n");
 my $jar = "$tmp/sympa-smime.jar";
 spurt($jar, "not really a jar\n");
 
-my @enable = ("$bin/sympa-smime-enable", '--root', $root, '--jar', $jar);
+# A java that runs this jar's "version" and nothing else: enough for the
+# files; the archive is made with the real jar and java below.
+my $java = "$tmp/java";
+spurt($java,
+    qq{#!/bin/sh\n[ "\$1 \$3" = "-jar version" ] && echo "sympa-smime 9.9" && exit 0\nexit 1\n}
+);
+chmod 0755, $java;
+my @enable = (
+    "$bin/sympa-smime-enable", '--root', $root, '--jar', $jar, '--java',
+    $java
+);
 my $before = tree();
+
+# A java that cannot run the sidecar is refused before anything is written.
+{
+    local $ENV{SYMPA_SMIME_JAVA} = '/bin/false';
+    my ($rc, $out) = run(grep { $_ ne '--java' and $_ ne $java } @enable);
+    is $rc >> 8, 1, 'SYMPA_SMIME_JAVA=/bin/false: refused';
+    like $out,
+        qr{^sympa-smime-enable: /bin/false does not run \Q$jar\E \(exit status 1\); install Java 17 .*Nothing was changed\.$}m,
+        'SYMPA_SMIME_JAVA=/bin/false: says why and what to do';
+    is_deeply tree(), $before, 'SYMPA_SMIME_JAVA=/bin/false: nothing changed';
+
+    $ENV{SYMPA_SMIME_JAVA} = "$tmp/no-such-java";
+    ($rc, $out) = run(grep { $_ ne '--java' and $_ ne $java } @enable);
+    is $rc >> 8, 1, 'a missing java: refused';
+    like $out,
+        qr{^sympa-smime-enable: \Q$tmp\E/no-such-java is not an executable file; }m,
+        'a missing java: says so';
+    is_deeply tree(), $before, 'a missing java: nothing changed';
+}
+SKIP: {
+    skip 'no java in PATH', 3
+        unless grep { -x "$_/java" } split /:/, $ENV{PATH};
+    my ($rc, $out) = run(grep { $_ ne '--java' and $_ ne $java } @enable);
+    is $rc >> 8, 1, 'a jar that is no jar: refused';
+    like $out,
+        qr{^sympa-smime-enable: \S*java does not run \Q$jar\E \(exit status 1: .*\); install}m,
+        "a jar that is no jar: refused, with java's last words";
+    is_deeply tree(), $before, 'a jar that is no jar: nothing changed';
+}
 
 my ($rc, $out) = run(@enable, '--dry-run');
 is $rc, 0, 'dry run: success';
@@ -132,6 +176,9 @@ like $doctor_out,
     'the installed doctor loads the installed modules';
 like $out, qr/^skip systemctl daemon-reload \(--root\)$/m,
     'no daemon-reload under --root';
+like $out,
+    qr/^Restart Sympa to load the shim: systemctl restart sympa sympasoap wwsympa$/m,
+    'enable: the restart command, without the units that follow sympa';
 is slurp("$root/etc/systemd/system/wwsympa.service.d/local.conf"),
     "# admin's\n", "the admin's drop-in is left alone";
 
@@ -193,10 +240,88 @@ is $rc, 0, 'disable: success';
 is_deeply tree(), $before, 'disable: the tree is as it was before enable';
 @printed = sort map { s{/\z}{}r } $out =~ /^remove \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'disable prints every file it removes';
+like $out,
+    qr/^Restart Sympa to stop using the shim: systemctl restart sympa sympasoap wwsympa$/m,
+    'disable: the restart command';
 
 ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
 is $rc, 0, 'disable again: success';
 like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
+
+# Run from where the Debian package puts it, as its maintainer scripts do:
+# the jar, the modules and the commands are dpkg's, so enable copies nothing,
+# writes the drop-ins, and lists only those; disable leaves dpkg's files.
+# It takes over from an enable run from a source tree before.
+{
+    my $share = "$root/usr/share/sympa-smime";
+    ($rc, $out) = run(@enable);
+    is $rc, 0, 'package layout: a source-tree enable first';
+    my $enabled = tree();
+    # What dpkg unpacks: its own files over the source tree's.
+    system('rm', '-r', "$share/bin", "$share/lib", "$share/sympa-smime.jar")
+        == 0
+        or die;
+    make_path("$share/bin");
+    system('cp', '-a', 'perl/lib',         "$share/lib") == 0  or die;
+    system('cp', '-a', glob('perl/bin/*'), "$share/bin/") == 0 or die;
+    system('cp', $jar, "$share/sympa-smime.jar") == 0 or die;
+    my $unpacked = tree();
+
+    ($rc, $out) =
+        run("$share/bin/sympa-smime-enable", '--root', $root, '--java',
+        $java);
+    is $rc, 0, 'package layout: enable';
+    is_deeply [$out =~ /^(?:create|change) (.*)$/mg],
+        ["$root/usr/share/sympa-smime/installed-files"],
+        'package layout: copies nothing, the drop-ins are there';
+    is_deeply tree(),
+        {
+        %$unpacked,
+        '/usr/share/sympa-smime/installed-files' =>
+            tree()->{'/usr/share/sympa-smime/installed-files'}
+        },
+        'package layout: only the list changed';
+    my $manifest = slurp("$share/installed-files");
+    unlike $manifest,
+        qr{^\S+ /usr/share/sympa-smime/(?:bin|lib|sympa-smime\.jar)}m,
+        "package layout: dpkg's files are no longer listed";
+    like $manifest,
+        qr{^file /etc/systemd/system/sympa\.service\.d/sympa-smime\.conf$}m,
+        'package layout: the drop-ins are';
+
+    ($rc, $out) = run("$share/bin/sympa-smime-disable", '--root', $root);
+    is $rc, 0, 'package layout: disable';
+    is_deeply [
+        grep { m{^/etc/systemd/system/.*sympa-smime\.conf$} }
+            keys %{tree()}
+        ],
+        [], 'package layout: drop-ins removed';
+    ok -f "$share/sympa-smime.jar"
+        && -f "$share/lib/Sympa/SMIME/Shim.pm"
+        && -x "$share/bin/sympa-smime-doctor",
+        "package layout: dpkg's files kept";
+    ok !-e "$share/installed-files", 'package layout: the list removed';
+    like $out,
+        qr/^Restart Sympa to stop using the shim: systemctl restart sympa sympasoap wwsympa$/m,
+        'package layout: disable prints the restart command';
+
+    # While the package is installed, a source tree does not replace its
+    # files.
+    make_path("$root/var/lib/dpkg/info");
+    spurt("$root/var/lib/dpkg/info/sympa-smime.list",
+        "/usr/share/sympa-smime\n");
+    spurt($jar, "a jar from a source tree\n");
+    my $installed = tree();
+    ($rc, $out) = run(@enable);
+    is $rc >> 8, 1, 'over the package: refused';
+    like $out,
+        qr/^sympa-smime-enable: the sympa-smime package is installed and owns \Q$share\E; this would replace /m,
+        'over the package: says why';
+    is_deeply tree(), $installed, 'over the package: nothing changed';
+
+    system('rm', '-r', "$root/usr", "$root/var") == 0 or die;
+    is_deeply tree(), $before, 'package layout: the tree as it was';
+}
 
 # The class-data-sharing archive, made for the installed jar with the
 # java the sidecar runs; made again when the JVM refuses it.
@@ -244,8 +369,12 @@ SKIP: {
 SKIP: {
     my @real = grep { -f "/lib/systemd/system/$_" } @units;
     skip 'no Debian Sympa units here', 4 unless @real;
+    # An e2e run holds it enabled: the drop-ins are there already.
+    skip 'sympa-smime is enabled on this machine', 4
+        if -e '/usr/share/sympa-smime/installed-files';
     my $existed = -e '/usr/share/sympa-smime';
-    ($rc, $out) = run("$bin/sympa-smime-enable", '--dry-run', '--jar', $jar);
+    ($rc, $out) = run("$bin/sympa-smime-enable", '--dry-run', '--jar', $jar,
+        '--java', $java);
     is $rc, 0, 'dry run on /: success';
     is_deeply [
         sort $out =~
