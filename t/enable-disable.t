@@ -308,8 +308,17 @@ like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
     # While the package is installed, a source tree does not replace its
     # files.
     make_path("$root/var/lib/dpkg/info");
+    spurt("$root/var/lib/dpkg/status", <<'EOF');
+Package: sympa-smime
+Status: install ok installed
+Version: 0.1.0
+Architecture: all
+Maintainer: nobody <nobody@example.org>
+Description: test
+
+EOF
     spurt("$root/var/lib/dpkg/info/sympa-smime.list",
-        "/usr/share/sympa-smime\n");
+        "/usr/share/sympa-smime\n/usr/share/sympa-smime/sympa-smime.jar\n");
     spurt($jar, "a jar from a source tree\n");
     my $installed = tree();
     ($rc, $out) = run(@enable);
