@@ -40,15 +40,23 @@ END { restore() if $armed }
 my $lock = lock_daemons();
 plan skip_all => 'the sympa-smime package is installed: not ours to remove'
     if installed();
-plan skip_all => "$SHARE exists (sympa-smime-enable from a source tree)"
-    if -e $SHARE;
 
-# What is there before, to put back whatever happens.
-my @dropins_before = dropins();
-my %dirs_before    = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
-my $settings       = -e $SETTINGS ? SMIMETest::slurp($SETTINGS) : undef;
-my @settings_stat  = stat $SETTINGS;
+# What is there before, to put back whatever happens: the shim enabled from
+# a source tree (an e2e run that found it enabled leaves it so) is put
+# aside, and back at the end.
+my $stash = File::Temp->new(SUFFIX => '.tar');
+my @stashed =
+    map { s{\A/}{}r } grep { -e } $SHARE, dropins();
+my %dirs_before   = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
+my $settings      = -e $SETTINGS ? SMIMETest::slurp($SETTINGS) : undef;
+my @settings_stat = stat $SETTINGS;
+if (@stashed) {
+    system('tar', '-C', '/', '-cpf', $stash->filename, @stashed) == 0
+        or BAIL_OUT("cannot put aside @stashed");
+}
 $armed = 1;
+remove_tree($SHARE);
+unlink dropins();
 
 # A signed message, and a directory Sympa's user may write (Sympa stores the
 # signer's certificate in ssl_cert_dir).
@@ -113,7 +121,7 @@ like $out,
 is_deeply [grep { -e or -l } grep { not $dirs_before{$_} } @files], [],
     "remove: none of the package's files is left";
 ok !-e $SHARE, "remove: $SHARE is gone, with the archive";
-is_deeply [dropins()], \@dropins_before, 'remove: the drop-ins are gone';
+is_deeply [dropins()], [], 'remove: the drop-ins are gone';
 ok -e $SETTINGS, "remove: $SETTINGS is kept";
 
 $check = sympa_check();
@@ -279,12 +287,14 @@ sub restore {
             if $rc;
         diag "cleanup: $out" if $rc;
     }
-    my %kept = map { ($_ => 1) } @dropins_before;
-    unlink grep { not $kept{$_} } dropins();
+    unlink dropins();
     rmdir
         foreach grep { not $dirs_before{$_} }
         glob '/etc/systemd/system/*.service.d';
     remove_tree($SHARE) if -e $SHARE;
+    system('tar', '-C', '/', '-xpf', $stash->filename) == 0
+        or diag "cannot put back @stashed from " . $stash->filename
+        if @stashed;
     if (defined $settings) {
         spurt($SETTINGS, $settings);
         chmod $settings_stat[2] & 07777, $SETTINGS;
