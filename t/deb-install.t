@@ -32,6 +32,10 @@ use lib 't/lib', 't/e2e/lib';
 use SMIMETest;
 use SympaE2E::Shim;
 
+# SMIMETest points the sidecar at this tree's jar; the installed commands
+# must find theirs.
+delete @ENV{grep { /\ASYMPA_SMIME_/ } keys %ENV};
+
 my $SHARE    = '/usr/share/sympa-smime';
 my $SETTINGS = '/etc/sympa/sympa-smime.conf';
 
@@ -47,7 +51,13 @@ plan skip_all => 'the sympa-smime package is installed: not ours to remove'
 my $stash = File::Temp->new(SUFFIX => '.tar');
 my @stashed =
     map { s{\A/}{}r } grep { -e } $SHARE, dropins();
-my %dirs_before   = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
+my %dirs_before = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
+# The package's paths that are there already (/usr/sbin...).
+my %existed =
+    map  { ($_ => 1) }
+    grep { -e or -l }
+    map  { m{^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\.(/\S+)} ? $1 =~ s{/\z}{}r : () }
+    split /\n/, (run('dpkg-deb', '-c', $DEB))[1];
 my $settings      = -e $SETTINGS ? SMIMETest::slurp($SETTINGS) : undef;
 my @settings_stat = stat $SETTINGS;
 if (@stashed) {
@@ -72,7 +82,7 @@ chmod 0755, "$work";
 my ($rc, $out) = run(apt_get('install', "./$DEB"));
 is $rc, 0, 'apt-get install ./target/...deb' or diag $out;
 like $out,
-    qr/^Restart Sympa to load the shim: systemctl restart sympa sympasoap wwsympa$/m,
+    qr/^Restart Sympa to load the shim: systemctl restart sympa sympasoap wwsympa\r?$/m,
     'install: prints the restart command';
 unlike $out, qr/^(?:Stopping|Starting|Restarting) /m,
     'install: restarts nothing';
@@ -116,9 +126,9 @@ spurt($SETTINGS, "# the administrator's\n") unless defined $settings;
 ($rc, $out) = run(apt_get('remove', 'sympa-smime'));
 is $rc, 0, 'apt-get remove sympa-smime' or diag $out;
 like $out,
-    qr/^Restart Sympa to stop using the shim: systemctl restart sympa sympasoap wwsympa$/m,
+    qr/^Restart Sympa to stop using the shim: systemctl restart sympa sympasoap wwsympa\r?$/m,
     'remove: prints the restart command';
-is_deeply [grep { -e or -l } grep { not $dirs_before{$_} } @files], [],
+is_deeply [grep { -e or -l } grep { not $existed{$_} } @files], [],
     "remove: none of the package's files is left";
 ok !-e $SHARE, "remove: $SHARE is gone, with the archive";
 is_deeply [dropins()], [], 'remove: the drop-ins are gone';
@@ -174,7 +184,7 @@ sub installed {
 
 sub package_files {
     my ($rc, $out) = run('dpkg', '-L', 'sympa-smime');
-    return grep { m{\A/.} } split /\n/, $out;
+    return grep { m{\A/} and $_ ne "/." } split /\n/, $out;
 }
 
 sub dropins {
