@@ -121,6 +121,34 @@ is $rc, 0, 'sympa-smime-doctor on PATH passes' or diag $out;
 like $out, qr{^ok   sidecar: .* java -jar \Q$SHARE\E/sympa-smime\.jar}m,
     'the doctor runs the installed jar';
 
+# A JDK upgrade (dpkg's trigger on /usr/lib/jvm) makes the archive anew.
+unlink "$SHARE/sympa-smime.jsa";
+($rc, $out) = run('sh', '-c',
+    'dpkg-trigger --no-await /usr/lib/jvm && dpkg --triggers-only sympa-smime'
+);
+is $rc, 0, 'the /usr/lib/jvm trigger: processed' or diag $out;
+ok -f "$SHARE/sympa-smime.jsa",
+    'the /usr/lib/jvm trigger: the archive made again';
+
+# Turned off by the administrator: an upgrade keeps it off.
+($rc, $out) = run('sympa-smime-disable');
+is $rc, 0, 'sympa-smime-disable on PATH' or diag $out;
+is_deeply [dropins()], [], 'sympa-smime-disable: no drop-in';
+ok -f "$SHARE/sympa-smime.jar",
+    "sympa-smime-disable: the package's files kept";
+($rc, $out) = run(apt_get('install', '--reinstall', "./$DEB"));
+is $rc, 0, 'reinstall' or diag $out;
+like $out, qr/^sympa-smime: left disabled/m, 'reinstall: says it is left off';
+is_deeply [dropins()], [], 'reinstall: still no drop-in';
+($rc, $out) = run('sympa-smime-enable');
+is $rc, 0, 'sympa-smime-enable on PATH' or diag $out;
+unlike $out,
+    qr{^(?:create|change) /usr/share/sympa-smime/(?:lib|bin|sympa-smime\.jar)}m,
+    "sympa-smime-enable on PATH: copies nothing over the package's files";
+%env = SympaE2E::Shim::_dropin_env();
+is $env{PERL5OPT}, '-MSympa::SMIME::Shim',
+    'sympa-smime-enable on PATH: the drop-ins again';
+
 # --- remove
 spurt($SETTINGS, "# the administrator's\n") unless defined $settings;
 ($rc, $out) = run(apt_get('remove', 'sympa-smime'));
