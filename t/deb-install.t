@@ -78,8 +78,11 @@ my ($uid, $gid) = (getpwnam 'sympa')[2, 3];
 chown $uid, $gid, "$work", "$work/certs", "$work/tmp";
 chmod 0755, "$work";
 
-# --- install
-my ($rc, $out) = run(apt_get('install', "./$DEB"));
+# --- install, over an installation made from this source tree, which the
+# package takes over
+my ($rc, $out) = run('perl/bin/sympa-smime-enable');
+is $rc, 0, 'first, sympa-smime-enable from the source tree' or diag $out;
+($rc, $out) = run(apt_get('install', "./$DEB"));
 is $rc, 0, 'apt-get install ./target/...deb' or diag $out;
 like $out,
     qr/^Restart Sympa to load the shim: systemctl restart sympa sympasoap wwsympa\r?$/m,
@@ -88,6 +91,7 @@ unlike $out, qr/^(?:Stopping|Starting|Restarting) /m,
     'install: restarts nothing';
 my @files = package_files();
 ok scalar(@files), 'dpkg -L lists the files';
+
 foreach my $path (
     "$SHARE/sympa-smime.jar",
     "$SHARE/lib/Sympa/SMIME/Shim.pm",
@@ -134,8 +138,8 @@ ok -f "$SHARE/sympa-smime.jsa",
 ($rc, $out) = run('sympa-smime-disable');
 is $rc, 0, 'sympa-smime-disable on PATH' or diag $out;
 is_deeply [dropins()], [], 'sympa-smime-disable: no drop-in';
-ok -f "$SHARE/sympa-smime.jar",
-    "sympa-smime-disable: the package's files kept";
+is_deeply [grep { not -e } @files], [],
+    "sympa-smime-disable: the package's files kept, also those the source tree's enable had listed";
 ($rc, $out) = run(apt_get('install', '--reinstall', "./$DEB"));
 is $rc, 0, 'reinstall' or diag $out;
 like $out, qr/^sympa-smime: left disabled/m, 'reinstall: says it is left off';
