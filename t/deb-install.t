@@ -41,6 +41,9 @@ my $SETTINGS = '/etc/sympa/sympa-smime.conf';
 
 my $armed;    # restore() only once this run may have changed something
 END { restore() if $armed }
+# A run stopped by a signal (timeout, ^C) goes through END too.
+$SIG{$_} = sub { exit 1 }
+    foreach qw(INT TERM HUP);
 my $lock = lock_daemons();
 plan skip_all => 'the sympa-smime package is installed: not ours to remove'
     if installed();
