@@ -28,9 +28,11 @@ our @EXPORT = qw(
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
 our $SYMPA_LIB = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
 
+use Prerequisite;
+
 BEGIN {
     my $lib = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
-    Test::More::plan(skip_all => "no Sympa in $lib (SYMPA_LIB)")
+    Prerequisite::missing("no Sympa in $lib (SYMPA_LIB)")
         unless -f "$lib/Sympa/Message.pm";
 }
 
@@ -576,10 +578,7 @@ sub sidecar_ready {
 # Ends the test file here (one skip) unless the sidecar knows @methods.
 sub done_unless_sidecar {
     my $why = sidecar_ready(@_) or return;
-SKIP: {
-        skip $why, 1;
-    }
-    done_testing();
+    Prerequisite::missing($why);
     exit 0;
 }
 
@@ -688,7 +687,7 @@ sub pem_of {
 }
 
 sub corpus_dir {
-    my $dir = $ENV{SYMPA_SMIME_CORPUS} || "$ROOT/../shared/corpus";
+    my $dir = $ENV{SYMPA_SMIME_CORPUS} || "$ROOT/t/corpus";
     return -d $dir ? abs_path($dir) : undef;
 }
 
