@@ -98,6 +98,11 @@ my %KNOWN = (
 # once per process, not once per message.
 my %warned;
 
+# The problems of the settings being built, every time: the log has each
+# once per process, and only where Sympa's log is read, but
+# sympa-smime-doctor shows them all.
+our $problems;    # "our" for local()
+
 my $cache_key;
 my $cached;
 
@@ -169,13 +174,18 @@ sub load {
         $cached    = _build($file);
         $cache_key = $key;
     }
-    return {%$cached, sources => {%{$cached->{sources}}}};
+    return {
+        %$cached,
+        sources  => {%{$cached->{sources}}},
+        problems => [@{$cached->{problems}}]
+    };
 }
 
 sub _build {
     my $file = shift;
 
-    my %conf = (config_file => $file);
+    local $problems = [];
+    my %conf = (config_file => $file, problems => $problems);
     my ($fh, $unsafe) = _open_trusted($file);
     my $from_file = {};
     if ($unsafe) {
@@ -428,6 +438,10 @@ sub _clean_path {
 
 sub _warn_once {
     my ($id, $format, @args) = @_;
+    if ($problems) {
+        (my $problem = sprintf $format, @args) =~ s/\Asympa-smime: //;
+        push @$problems, $problem;
+    }
     return if $warned{$id}++;
     log_message('err', $format, @args);
 }
@@ -502,7 +516,8 @@ positive number, idle_timeout that is not a whole number, unknown cipher, C<crl_
 C<require_authenticated_encryption> that is neither yes nor no,
 C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
-C<warn> otherwise.
+C<warn> otherwise.  Every result also lists them all in C<problems> (an
+arrayref of lines, empty when there is none), for F<sympa-smime-doctor>.
 
 =item config_file ( )
 
