@@ -477,6 +477,9 @@ subtest 'cannot start' => sub {
 
     ($status) = doctor({}, '--no-such-option');
     is $status, 2, 'a wrong option: exit status 2';
+    ($status, $out, $err) = doctor({}, '--quiet', '--verbose');
+    is $status, 2, '--quiet with --verbose: exit status 2';
+    like $err, qr/\Ausage: .*--verbose \| --quiet/s, 'with the usage';
 };
 
 # Where the doctor's hints send the administrator: the docs the Debian
