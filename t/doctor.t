@@ -426,6 +426,16 @@ subtest 'trust stores, virtual robots' => sub {
         qr/^ok   list secure\@other\.example\.org verify: .*against cafile \S+ and capath /m,
         'verified against both, with the intermediate from cert.pem';
     no_secret('trust', $out, $err);
+
+    # What Sympa says while loading, even when it loads: a warn line.
+    open my $fh, '>>', "$tmp/trust/etc/other.example.org/robot.conf" or die;
+    print $fh "no_such_robot_param x\n";
+    close $fh;
+    ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
+    like $out,
+        qr/^warn config: config: Line 2, unknown field: no_such_robot_param in \Q$tmp\E\/trust\/etc\/other\.example\.org\/robot\.conf; hint: Sympa loaded its configuration, but not all of it as written: fix sympa\.conf or the robot\.conf named$/m,
+        'an unknown robot.conf parameter';
+    is $err, '', 'not on stderr';
 };
 
 subtest 'crl_path' => sub {
