@@ -637,7 +637,7 @@ subtest 'configuration mistakes, --quiet' => sub {
     is $status, 0, 'warnings only: exit status 0';
     my $doc = doc('configuration.md');
     like $out,
-        qr/^warn smime_config: config: unknown setting "ciper" in \Q$file\E; ignored \(known: .*; hint: fix the file or the environment variable: the settings are described in \Q$doc\E$/m,
+        qr/^warn smime_config: config: unknown setting "ciper" in \Q$file\E; ignored \(did you mean "cipher"\?\); hint: fix the file or the environment variable: the settings are described in \Q$doc\E$/m,
         'a misspelt setting, without --verbose';
     like $out,
         qr/^warn smime_config: config: timeout "soon" \(file\) is not a positive number of seconds; using 60;/m,

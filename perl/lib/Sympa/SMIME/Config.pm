@@ -18,6 +18,7 @@ use English        qw(-no_match_vars);
 use Fcntl          qw(O_NOFOLLOW O_NONBLOCK O_RDONLY);
 use File::Basename qw();
 use File::Spec;
+use List::Util qw();
 
 our $VERSION = '0.1.0';
 
@@ -415,12 +416,15 @@ sub _read_file {
         }
         my ($key, $value) = (lc $1, $2);
         unless ($known{$key}) {
+            my $meant = _closest($key);
             _warn_once(
                 "key:$file:$key",
-                'sympa-smime: unknown setting "%s" in %s; ignored (known: %s)',
-                $key,
-                $file,
-                join(', ', @KEYS)
+                'sympa-smime: unknown setting "%s" in %s; ignored (%s)',
+                $key, $file,
+                (   defined $meant
+                    ? qq{did you mean "$meant"?}
+                    : 'known: ' . join(', ', @KEYS)
+                )
             );
             next;
         }
@@ -428,6 +432,39 @@ sub _read_file {
     }
     close $fh;
     return \%values;
+}
+
+# The setting a misspelt name was most likely meant to be: the known one
+# at the fewest edits (insert, delete or change a letter), two at most.
+sub _closest {
+    my $word = shift;
+    my ($best, $fewest) = (undef, 3);
+    foreach my $key (@KEYS) {
+        my $edits = _edits($word, $key);
+        ($best, $fewest) = ($key, $edits) if $edits < $fewest;
+    }
+    return $best;
+}
+
+# Levenshtein distance.
+sub _edits {
+    my ($from, $to) = @_;
+    my @previous = (0 .. length $to);
+    foreach my $i (1 .. length $from) {
+        my @current = ($i);
+        foreach my $j (1 .. length $to) {
+            my $change =
+                substr($from, $i - 1, 1) eq substr($to, $j - 1, 1) ? 0 : 1;
+            push @current,
+                List::Util::min(
+                $previous[$j] + 1,
+                $current[$j - 1] + 1,
+                $previous[$j - 1] + $change
+                );
+        }
+        @previous = @current;
+    }
+    return $previous[-1];
 }
 
 sub _clean_path {
