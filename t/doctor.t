@@ -558,7 +558,7 @@ SKIP: {
         skip 'not root, or no www-data user or sympa group', 3
             unless $as_root;
         like $out,
-            qr/^FAIL list split\@\Q$DOMAIN\E permissions: key_exposed: \S+\/private_key\.sign: readable by the group www-data \(mode 0640\): by www-data;/m,
+            qr/^FAIL list split\@\Q$DOMAIN\E permissions: key_exposed: \S+\/private_key\.sign: readable by its group www-data \(mode 0640\), so by www-data;/m,
             'a group with another user in it';
         like $out,
             qr/^FAIL list split\@\Q$DOMAIN\E permissions: key_exposed: \S+\/private_key\.enc: owned by www-data, who can read it/m,
