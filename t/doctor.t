@@ -521,6 +521,7 @@ subtest 'half-installed pairs, private keys others can read' => sub {
     my ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
     diag $out, $err if $ENV{TEST_VERBOSE};
     is $status, 1, 'exit status 1';
+    no_secret('files', $out, $err);
     my $lines  = lines($out);
     my $robot  = "$tmp/files/list_data/sympa";
     my %expect = (
@@ -592,6 +593,7 @@ subtest 'a broken trust store' => sub {
     my ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
     diag $out, $err if $ENV{TEST_VERBOSE};
     is $status, 1, 'a missing cafile: exit status 1';
+    no_secret('broken cafile', $out, $err);
     like $out,
         qr/^FAIL trust: trust_store_unreadable: cafile \Q$missing\E: No such file or directory; Sympa cannot sign list mail with it \(smime\.sign: [^;]*\Q$missing\E\): 2 key pairs checked without it; no signature can be checked \(smime\.verify: [^;]*\Q$missing\E[^;]*\); hint: check cafile and capath/m,
         'one trust line says what it breaks';
@@ -694,6 +696,7 @@ subtest 'hints that say what is true' => sub {
     my ($status, $out, $err) = doctor({}, '--config', $config, '--keep-user');
     diag $out, $err if $ENV{TEST_VERBOSE};
     like $out, qr/^ok   config: .*key_passwd not set$/m, 'no key_passwd';
+    no_secret('no key_passwd', $out, $err);
     like $out,
         qr/^FAIL list secure\@\Q$DOMAIN\E sign: bad_password: .*; hint: the key is encrypted but key_passwd is not set in sympa\.conf/m,
         'an encrypted key without key_passwd';
