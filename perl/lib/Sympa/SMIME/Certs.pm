@@ -171,7 +171,7 @@ sub _entry {
             %entry,
             status => 'unreadable',
             reason => ($error->can('reason') ? $error->reason : 'internal'),
-            detail => _message($error),
+            detail => ($error->can('reason') ? $error->message : "$error"),
         };
     }
     my $result = $answer->{result};
@@ -217,6 +217,10 @@ sub _entry {
         @{$cert->{emails} || []};
     push @notes, "named \@$purpose, but the certificate is not for $purpose"
         if $purpose ne 'both' and not $cert->{purpose}{$purpose};
+    push @notes, sprintf
+        'named as for signing and encryption, but the certificate is for %s only',
+        @purposes
+        if $purpose eq 'both' and @purposes == 1;
     return {
         %entry,
         status => $status,
