@@ -47,7 +47,8 @@ $sympa->create_list('secure');
 
 my $made = "$tmp/made";
 make_path($made);
-my $soon = issue_cert($made, 'soon',
+my $soon =
+    issue_cert($made, 'soon',
     '/C=FR/O=Test Org/CN=Soon/emailAddress=soon@example.org',
     days => 10);
 my $escaped = issue_cert($made, 'oneil',
@@ -56,25 +57,27 @@ my $revoked = issue_cert($made, 'revoked',
     '/C=FR/O=Test Org/CN=Revoked/emailAddress=revoked@example.org');
 my $crl = revoking_crl($made, $revoked);
 # Signing only, under the name Sympa gives a certificate for both purposes.
-my $signer = issue_cert($made, 'signer',
+my $signer = issue_cert(
+    $made, 'signer',
     '/C=FR/O=Test Org/CN=Signer/emailAddress=signer@example.org',
-    extensions => 'sign');
+    extensions => 'sign'
+);
 chmod 0755, $made;
 chmod 0644, glob "$made/*";
 
 # Sympa's file names: escaped address, @sign / @enc for one purpose.
 my $dir   = $sympa->cert_dir;
 my %FILES = (
-    'alice@example.org'          => $pki->{crt}{alice},
-    'soon@example.org'           => $soon,
-    'expired@example.org'        => $pki->{crt}{expired},
-    'untrusted@example.org'      => $pki->{crt}{untrusted},
-    'revoked@example.org'        => $revoked,
-    'ec@example.org'             => $pki->{crt}{ec},
-    'sigonly@example.org@sign'   => $pki->{crt}{sigonly},
-    'enconly@example.org@enc'    => $pki->{crt}{enconly},
-    'o_27neil_26co@example.org'  => $escaped,
-    'signer@example.org'         => $signer,
+    'alice@example.org'         => $pki->{crt}{alice},
+    'soon@example.org'          => $soon,
+    'expired@example.org'       => $pki->{crt}{expired},
+    'untrusted@example.org'     => $pki->{crt}{untrusted},
+    'revoked@example.org'       => $revoked,
+    'ec@example.org'            => $pki->{crt}{ec},
+    'sigonly@example.org@sign'  => $pki->{crt}{sigonly},
+    'enconly@example.org@enc'   => $pki->{crt}{enconly},
+    'o_27neil_26co@example.org' => $escaped,
+    'signer@example.org'        => $signer,
 );
 foreach my $file (keys %FILES) {
     spurt("$dir/$file", slurp($FILES{$file}));
@@ -87,7 +90,7 @@ system 'chown', '-R', 'sympa:sympa', $dir;
 my $smime_conf = spurt("$tmp/sympa-smime.conf", "crl_path = $crl\n");
 my $no_crl     = spurt("$tmp/no-crl.conf",      '');
 $ENV{SYMPA_SMIME_CONFIG} = $smime_conf;
-delete @ENV{grep {/\ASYMPA_SMIME_(?!JAR|JAVA|CONFIG)/} keys %ENV};
+delete @ENV{grep { /\ASYMPA_SMIME_(?!JAR|JAVA|CONFIG)/ } keys %ENV};
 
 my $CONFIG = $sympa->config;
 
@@ -96,7 +99,7 @@ sub run_command {
     my @args = @_;
     my $out  = "$tmp/out";
     my $err  = "$tmp/err";
-    my $pid = open my $null, '-|' or do {
+    my $pid  = open my $null, '-|' or do {
         open STDOUT, '>', $out or die $ERRNO;
         open STDERR, '>', $err or die $ERRNO;
         exec $EXECUTABLE_NAME, $COMMAND, @args;
@@ -130,17 +133,19 @@ is_deeply [sort keys %by_file], [sort keys %FILES, 'junk@example.org'],
     'every file but the dot file is listed';
 
 my %EXPECT = (
-    'alice@example.org'         => ['alice@example.org',   'valid', 'sign enc'],
-    'soon@example.org'          => ['soon@example.org',    'expiring', 'sign enc'],
-    'expired@example.org'       => ['expired@example.org', 'expired', 'sign enc'],
-    'untrusted@example.org'     => ['untrusted@example.org', 'untrusted', 'sign enc'],
-    'revoked@example.org'       => ['revoked@example.org', 'revoked', 'sign enc'],
-    'ec@example.org'            => ['ec@example.org',      'valid', 'sign enc'],
+    'alice@example.org'   => ['alice@example.org',   'valid',    'sign enc'],
+    'soon@example.org'    => ['soon@example.org',    'expiring', 'sign enc'],
+    'expired@example.org' => ['expired@example.org', 'expired',  'sign enc'],
+    'untrusted@example.org' =>
+        ['untrusted@example.org', 'untrusted', 'sign enc'],
+    'revoked@example.org' => ['revoked@example.org', 'revoked', 'sign enc'],
+    'ec@example.org'      => ['ec@example.org',      'valid',   'sign enc'],
     'sigonly@example.org@sign'  => ['sigonly@example.org', 'valid', 'sign'],
     'enconly@example.org@enc'   => ['enconly@example.org', 'valid', 'enc'],
-    'o_27neil_26co@example.org' => ["o'neil&co\@example.org", 'valid', 'sign enc'],
-    'signer@example.org'        => ['signer@example.org',  'valid', 'sign'],
-    'junk@example.org'          => ['junk@example.org',    'unreadable', ''],
+    'o_27neil_26co@example.org' =>
+        ["o'neil&co\@example.org", 'valid', 'sign enc'],
+    'signer@example.org' => ['signer@example.org', 'valid',      'sign'],
+    'junk@example.org'   => ['junk@example.org',   'unreadable', ''],
 );
 foreach my $file (sort keys %EXPECT) {
     my $entry = $by_file{$file} || {};
@@ -163,15 +168,18 @@ is $by_file{'sigonly@example.org@sign'}{named}, 'sign', '@sign file';
 like $by_file{'ec@example.org'}{key}, qr/\AEC 256 prime256v1\z/, 'EC key';
 is_deeply $by_file{'alice@example.org'}{notes}, [], 'no note when all fits';
 is_deeply $by_file{'signer@example.org'}{notes},
-    ['named as for signing and encryption, but the certificate is for sign only'],
+    [
+    'named as for signing and encryption, but the certificate is for sign only'
+    ],
     'a note when the name does not fit the purposes';
 is_deeply $listing->{summary},
-    {   valid      => 6,
-        expiring   => 1,
-        expired    => 1,
-        untrusted  => 1,
-        revoked    => 1,
-        unreadable => 1
+    {
+    valid      => 6,
+    expiring   => 1,
+    expired    => 1,
+    untrusted  => 1,
+    revoked    => 1,
+    unreadable => 1
     },
     'summary';
 
@@ -180,9 +188,11 @@ is $status, 0, 'text listing: exit 0';
 like $out,
     qr/^alice\@example\.org  valid  sign,enc  \d+ days left \(until .* GMT\)\n    file alice\@example\.org; issuer .*CN=Test CA/m,
     'text: address, status, purposes, days left, file, issuer';
-like $out, qr/^untrusted\@example\.org  untrusted .*\n.*\n    untrusted_chain: /m,
+like $out,
+    qr/^untrusted\@example\.org  untrusted .*\n.*\n    untrusted_chain: /m,
     'text: the reason of an untrusted certificate';
-like $out, qr/^o'neil&co\@example\.org  valid .*\n    file o_27neil_26co\@example\.org;/m,
+like $out,
+    qr/^o'neil&co\@example\.org  valid .*\n    file o_27neil_26co\@example\.org;/m,
     'text: the escaped file name of its address';
 like $out,
     qr/: 11 files: 6 valid, 1 expiring, 1 expired, 1 untrusted, 1 revoked, 1 unreadable$/m,
@@ -208,7 +218,7 @@ like $out, qr/^1 certificate of \S+ expires within 30 days$/m,
     '--expiring 30: the count';
 ($status, $out) = certs('--expiring', 5, '--keep-user');
 is $status, 0, '--expiring 5: exit 0';
-is $out, '', '--expiring 5: nothing to say (cron mails only when there is)';
+is $out, '',   '--expiring 5: nothing to say (cron mails only when there is)';
 ($status, $out) = certs('--expiring', 30, '--json', '--keep-user');
 is $status, 1, '--expiring --json: exit 1';
 my $expiring = json_of('--expiring', $out);
@@ -216,9 +226,13 @@ is_deeply [map { $_->{file} } @{$expiring->{certificates} || []}],
     ['soon@example.org'], '--expiring --json: soon only';
 is $expiring->{exit_status}, 1, '--expiring --json: exit_status';
 ($status, $out) = certs('--days', 5, '--json', '--keep-user');
-is((grep { $_->{file} eq 'soon@example.org' }
-            @{json_of('--days 5', $out)->{certificates}})[0]{status},
-    'valid', '--days 5: soon is valid');
+is(
+    (   grep { $_->{file} eq 'soon@example.org' }
+            @{json_of('--days 5', $out)->{certificates}}
+    )[0]{status},
+    'valid',
+    '--days 5: soon is valid'
+);
 
 # --- --list -----------------------------------------------------------------
 
@@ -232,7 +246,7 @@ $sympa->add_subscribers('secure', @SUBSCRIBERS);
 is $status, 1, '--list: exit 1 when a subscriber has no usable certificate'
     or diag $err;
 my $list = json_of('--list', $out);
-is $list->{list},       "secure\@$DOMAIN",    '--list: the list';
+is $list->{list},       "secure\@$DOMAIN",   '--list: the list';
 is $list->{recipients}, scalar @SUBSCRIBERS, '--list: every subscriber';
 my %missing = map { ($_->{email} => $_) } @{$list->{missing} || []};
 
@@ -241,15 +255,16 @@ my %missing = map { ($_->{email} => $_) } @{$list->{missing} || []};
 $Conf::Conf{ssl_cert_dir} = $dir;
 my @refused = grep {
     my $message = new_message(
-        "From: a\@example.org\nTo: secure\@$DOMAIN\nSubject: s\n"
+              "From: a\@example.org\nTo: secure\@$DOMAIN\nSubject: s\n"
             . "Content-Type: text/plain\n\nhello\n");
     not $message->smime_encrypt($_);
 } @SUBSCRIBERS;
 is_deeply [sort keys %missing], [sort @refused],
     '--list: exactly those smime_encrypt refuses';
-is_deeply [sort keys %missing],
-    [qw(expired@example.org junk@example.org nobody@example.org
-        signer@example.org sigonly@example.org)],
+is_deeply [sort keys %missing], [
+    qw(expired@example.org junk@example.org nobody@example.org
+        signer@example.org sigonly@example.org)
+    ],
     '--list: expired, no certificate, no file, sign only';
 is $missing{'nobody@example.org'}{reason}, 'file_unreadable',
     '--list: no file';
@@ -265,7 +280,8 @@ is $status, 1, '--list LIST@ROBOT: exit 1';
 like $out,
     qr/\Asecure\@\Q$DOMAIN\E: 12 subscribers receive posts, 5 without a usable encryption certificate \(they get x509-user-cert-missing/,
     '--list: text summary';
-like $out, qr/^  signer\@example\.org: wrong_usage: .* \(signer\@example\.org\)$/m,
+like $out,
+    qr/^  signer\@example\.org: wrong_usage: .* \(signer\@example\.org\)$/m,
     '--list: text line';
 ($status, undef, $err) = certs('--list', 'nosuchlist');
 is $status, 2, '--list of no list: exit 2';
@@ -277,14 +293,17 @@ is $status, 2, '--list of no robot: exit 2';
 
 ($status, $out) = certs('show', 'Alice@Example.org', '--keep-user');
 is $status, 0, 'show: exit 0';
-like $out, qr/^    chain: ok$/m,      'show: the path validates';
+like $out, qr/^    chain: ok$/m,          'show: the path validates';
 like $out, qr/^    encryption: usable$/m, 'show: it can receive';
 like $out, qr/^    SHA-256 [0-9A-F:]+$/m, 'show: fingerprint';
-like $out, qr/^alice\@example\.org: encrypted mail goes to alice\@example\.org$/m,
+like $out,
+    qr/^alice\@example\.org: encrypted mail goes to alice\@example\.org$/m,
     'show: the file Sympa encrypts to';
-($status, $out) = certs('show', 'sigonly@example.org', '--json', '--keep-user');
+($status, $out) =
+    certs('show', 'sigonly@example.org', '--json', '--keep-user');
 my $shown = json_of('show', $out);
-is $shown->{encrypt_file}, 'sigonly@example.org', 'show: no @enc file: the plain name';
+is $shown->{encrypt_file}, 'sigonly@example.org',
+    'show: no @enc file: the plain name';
 ok !$shown->{usable}, 'show: ... which does not exist';
 ($status, undef, $err) = certs('show', 'nobody@example.org', '--keep-user');
 is $status, 1, 'show of an address without certificate: exit 1';
@@ -298,12 +317,15 @@ like $err, qr/"not an address" is not an e-mail address/, '... says so';
 # Run as root: the command becomes sympa, so the file is Sympa's.
 ($status, $out, $err) = certs('import', $pki->{crt}{noku});
 is $status, 0, 'import: exit 0' or diag $err;
-like $out, qr{imported the certificate of noku\@example\.org\n  installed \Q$dir\E/noku\@example\.org \(sign and encrypt\)},
+like $out,
+    qr{imported the certificate of noku\@example\.org\n  installed \Q$dir\E/noku\@example\.org \(sign and encrypt\)},
     'import: says what it installed';
 is slurp("$dir/noku\@example.org"), slurp($pki->{crt}{noku}),
     'import: the certificate, as Sympa stores it';
-is((stat "$dir/noku\@example.org")[4], scalar getpwnam('sympa'),
-    'import: owned by sympa');
+is( (stat "$dir/noku\@example.org")[4],
+    scalar getpwnam('sympa'),
+    'import: owned by sympa'
+);
 
 # A single-purpose certificate replaces the plain name, and the other way.
 spurt("$dir/nonrep\@example.org", slurp($pki->{crt}{alice}));
@@ -328,7 +350,8 @@ ok -f "$dir/second\@example.org", 'import --address: the canonical name';
 ($status, undef, $err) =
     certs('import', $pki->{crt}{alice}, '--address', 'bob@example.org');
 is $status, 2, 'import for an address the certificate lacks: exit 2';
-like $err, qr/no certificate of the file names bob\@example\.org/, '... says so';
+like $err, qr/no certificate of the file names bob\@example\.org/,
+    '... says so';
 ok !-e "$dir/bob\@example.org", '... and installs nothing';
 
 # What Sympa's verifier refuses is refused.
@@ -344,10 +367,15 @@ foreach my $case (
         "import $name: $reason";
 }
 ok !-e "$dir/chained\@example.org", 'a refused import installs nothing';
-spurt("$made/chained.pem", slurp($pki->{crt}{chained}), slurp($pki->{crt}{inter}));
+spurt(
+    "$made/chained.pem",
+    slurp($pki->{crt}{chained}),
+    slurp($pki->{crt}{inter})
+);
 chmod 0644, "$made/chained.pem";
 ($status, undef, $err) = certs('import', "$made/chained.pem");
-is $status, 0, 'import with its intermediate in the file: exit 0' or diag $err;
+is $status, 0, 'import with its intermediate in the file: exit 0'
+    or diag $err;
 is slurp("$dir/chained\@example.org"), slurp($pki->{crt}{chained}),
     '... the certificate alone is installed';
 ($status, undef, $err) = certs('import', "$dir/junk\@example.org");
@@ -361,7 +389,8 @@ like $err, qr/cannot read .*no-such-file/, '... says so';
 
 ($status, $out) = certs('remove', 'sigonly@example.org');
 is $status, 0, 'remove: exit 0';
-like $out, qr{removed \Q$dir\E/sigonly\@example\.org\@sign}, 'remove: says what';
+like $out, qr{removed \Q$dir\E/sigonly\@example\.org\@sign},
+    'remove: says what';
 ok !-e "$dir/sigonly\@example.org\@sign", 'remove: gone';
 ($status, undef, $err) = certs('remove', 'sigonly@example.org');
 is $status, 1, 'remove again: exit 1';
@@ -397,7 +426,8 @@ chmod 0644, $broken;
 ($status, $out, $err) =
     run_command('certs', '--config', $broken, '--json', '--keep-user');
 is $status, 3, 'an unreadable cafile: exit 3';
-like json_of('unreadable cafile', $out)->{error}, qr/\Atrust_store_unreadable: /,
+like json_of('unreadable cafile', $out)->{error},
+    qr/\Atrust_store_unreadable: /,
     '... with the reason';
 
 done_testing;

@@ -12,8 +12,8 @@ package Sympa::SMIME::Certs;
 
 use strict;
 use warnings;
-use English qw(-no_match_vars);
-use File::Temp qw();
+use English     qw(-no_match_vars);
+use File::Temp  qw();
 use POSIX       qw();
 use Time::Local qw(timegm);
 
@@ -67,7 +67,7 @@ sub file_name {
 
 # The address and purpose ('both', 'sign', 'enc') a file name stands for.
 sub parse_file_name {
-    my ($self, $name) = @_;
+    my ($self,    $name)   = @_;
     my ($escaped, $suffix) = $name =~ /\A(.+?)(\@(?:sign|enc))?\z/s;
     my ($purpose) = grep { $SUFFIX{$_} eq ($suffix // '') } keys %SUFFIX;
     return (Sympa::Tools::Text::decode_filesystem_safe($escaped), $purpose);
@@ -88,8 +88,8 @@ sub _check_params {
     my $self   = shift;
     my $config = $self->{config};
     return (
-        (   map { ($_ => $self->{$_}) }
-            grep { defined $self->{$_} and length $self->{$_} }
+        (   map      { ($_ => $self->{$_}) }
+                grep { defined $self->{$_} and length $self->{$_} }
                 qw(cafile capath)
         ),
         Sympa::SMIME::Config->revocation($config),
@@ -114,7 +114,7 @@ sub _check {
         push @answers, @got;
     }
     foreach my $answer (@answers) {
-        my $error = $answer->{error} or next;
+        my $error  = $answer->{error} or next;
         my $reason = $error->can('reason') ? $error->reason : '';
         fail(3, '%s', _message($error))
             if $reason eq 'trust_store_unreadable'
@@ -170,54 +170,61 @@ sub _entry {
         return {
             %entry,
             status => 'unreadable',
-            reason => ($error->can('reason') ? $error->reason : 'internal'),
+            reason => ($error->can('reason') ? $error->reason  : 'internal'),
             detail => ($error->can('reason') ? $error->message : "$error"),
         };
     }
-    my $result = $answer->{result};
-    my $cert   = $result->{certificate};
-    my $days   = days_left($cert->{notAfter});
+    my $result   = $answer->{result};
+    my $cert     = $result->{certificate};
+    my $days     = days_left($cert->{notAfter});
     my @purposes = grep { $cert->{purpose}{$_} } qw(sign enc);
     %entry = (
         %entry,
-        purposes   => \@purposes,
-        subject    => $cert->{subject},
-        issuer     => $cert->{issuer},
-        not_before => $cert->{notBefore},
-        not_after  => $cert->{notAfter},
-        days_left  => $days,
-        emails     => $cert->{emails},
-        serial     => $cert->{serial},
+        purposes           => \@purposes,
+        subject            => $cert->{subject},
+        issuer             => $cert->{issuer},
+        not_before         => $cert->{notBefore},
+        not_after          => $cert->{notAfter},
+        days_left          => $days,
+        emails             => $cert->{emails},
+        serial             => $cert->{serial},
         fingerprint_sha256 => $cert->{fingerprint_sha256},
-        key        => join(' ', grep {defined} $cert->{key_algorithm},
-            $cert->{key_size}, $cert->{curve}),
-        chain      => $result->{chain},
-        encrypt    => $result->{encrypt},
-        warnings   => $result->{warnings},
+        key                => join(' ',
+            grep { defined } $cert->{key_algorithm}, $cert->{key_size},
+            $cert->{curve}),
+        chain    => $result->{chain},
+        encrypt  => $result->{encrypt},
+        warnings => $result->{warnings},
     );
     my $chain = $result->{chain};
     my ($status, $reason, $detail);
+
     if (defined $days and $days < 0) {
         ($status, $reason, $detail) =
             ('expired', 'expired', "expired on $cert->{notAfter}");
     } elsif (not $chain->{valid} and $chain->{reason} eq 'revoked') {
-        ($status, $reason, $detail) = ('revoked', 'revoked', $chain->{detail});
+        ($status, $reason, $detail) =
+            ('revoked', 'revoked', $chain->{detail});
     } elsif (not $chain->{valid}) {
         ($status, $reason, $detail) =
             ('untrusted', $chain->{reason}, $chain->{detail});
     } elsif (defined $days and $days < $self->{days}) {
-        ($status, $reason, $detail) = ('expiring', 'expiring',
-            "expires in $days day(s), on $cert->{notAfter}");
+        ($status, $reason, $detail) = (
+            'expiring', 'expiring',
+            "expires in $days day(s), on $cert->{notAfter}"
+        );
     } else {
         ($status, $reason, $detail) = ('valid', 'ok', '');
     }
     my @notes;
     push @notes, "the certificate does not name $email"
-        unless grep { (Sympa::Tools::Text::canonic_email($_) // '') eq $email }
+        unless
+        grep { (Sympa::Tools::Text::canonic_email($_) // '') eq $email }
         @{$cert->{emails} || []};
     push @notes, "named \@$purpose, but the certificate is not for $purpose"
         if $purpose ne 'both' and not $cert->{purpose}{$purpose};
-    push @notes, sprintf
+    push @notes,
+        sprintf
         'named as for signing and encryption, but the certificate is for %s only',
         @purposes
         if $purpose eq 'both' and @purposes == 1;
@@ -249,7 +256,7 @@ sub show {
         unless @files;
     my @entries = $self->inventory(@files);
     return {
-        address => $email,
+        address      => $email,
         certificates => \@entries,
         %{$self->recipient_file($email)},
     };
@@ -262,18 +269,26 @@ sub recipient_file {
     my ($self, $email, $checked) = @_;
     my $base = $self->file_name($email);
     my $file = -f "$self->{dir}/$base\@enc" ? "$base\@enc" : $base;
-    my %out = (encrypt_file => $file);
+    my %out  = (encrypt_file => $file);
     unless (-f "$self->{dir}/$file") {
-        return {%out, usable => 0, reason => 'file_unreadable',
-            detail => 'no certificate'};
+        return {
+            %out,
+            usable => 0,
+            reason => 'file_unreadable',
+            detail => 'no certificate'
+        };
     }
     my $entry = $checked && $checked->{$file};
     ($entry) = $self->inventory($file) unless $entry;
     return {
         %out,
         usable => ($entry->{encrypt} && $entry->{encrypt}{usable} ? 1 : 0),
-        reason => ($entry->{encrypt} ? $entry->{encrypt}{reason} : $entry->{reason}),
-        detail => ($entry->{encrypt} ? $entry->{encrypt}{detail} : $entry->{detail}),
+        reason => (
+            $entry->{encrypt} ? $entry->{encrypt}{reason} : $entry->{reason}
+        ),
+        detail => (
+            $entry->{encrypt} ? $entry->{encrypt}{detail} : $entry->{detail}
+        ),
     };
 }
 
@@ -289,17 +304,22 @@ sub list_recipients {
     my $per_mode = $list->get_recipients_per_mode({sender => ''}) || {};
     my %seen;
     my @emails = grep { !$seen{$_}++ }
-        map { @{$per_mode->{$_}{noverp} || []}, @{$per_mode->{$_}{verp} || []} }
+        map {
+        @{$per_mode->{$_}{noverp} || []}, @{$per_mode->{$_}{verp} || []}
+        }
         grep { $per_mode->{$_} } qw(mail notice txt urlize);
     my %files;
     foreach my $email (@emails) {
         my $file = $self->recipient_file_name($email);
         $files{$file} = 1 if -f "$self->{dir}/$file";
     }
-    my @names   = sort keys %files;
-    my %checked = @names ? (map { ($_->{file} => $_) } $self->inventory(@names)) : ();
-    return [map { {email => $_, %{$self->recipient_file($_, \%checked)}} }
-            sort @emails];
+    my @names = sort keys %files;
+    my %checked =
+        @names ? (map { ($_->{file} => $_) } $self->inventory(@names)) : ();
+    return [
+        map { {email => $_, %{$self->recipient_file($_, \%checked)}} }
+        sort @emails
+    ];
 }
 
 sub recipient_file_name {
@@ -326,13 +346,16 @@ sub import_pem {
     my @answers = $self->_check(
         map {
             my $i = $_;
-            {pem => join "\n", $blocks[$i], @blocks[grep { $_ != $i } 0 .. $#blocks]}
+            {   pem => join "\n",
+                $blocks[$i], @blocks[grep { $_ != $i } 0 .. $#blocks]
+            }
         } 0 .. $#blocks
     );
     foreach my $i (0 .. $#answers) {
-        fail(2, 'certificate %d of the file: %s', $i + 1,
-            _message($answers[$i]{error}))
-            if $answers[$i]{error};
+        fail(
+            2,      'certificate %d of the file: %s',
+            $i + 1, _message($answers[$i]{error})
+        ) if $answers[$i]{error};
     }
     my @certs = map { $_->{result} } @answers;
     my $email;
@@ -345,9 +368,11 @@ sub import_pem {
         }
         fail(2, 'no certificate of the file names an e-mail address')
             unless %found;
-        fail(2, 'the file names several addresses (%s): say which with --address',
-            join(', ', sort keys %found))
-            if keys %found > 1;
+        fail(
+            2,
+            'the file names several addresses (%s): say which with --address',
+            join(', ', sort keys %found)
+        ) if keys %found > 1;
         ($email) = keys %found;
     }
 
@@ -358,9 +383,9 @@ sub import_pem {
         my $purpose = $cert->{certificate}{purpose};
         my $kind =
               ($purpose->{sign} and $purpose->{enc}) ? 'both'
-            : $purpose->{sign} ? 'sign'
-            : $purpose->{enc}  ? 'enc'
-            :                    undef;
+            : $purpose->{sign}                       ? 'sign'
+            : $purpose->{enc}                        ? 'enc'
+            :                                          undef;
         unless ($kind) {
             push @refused, 'a certificate for neither signing nor encryption';
             next;
@@ -374,9 +399,13 @@ sub import_pem {
         last if $take{both} or ($take{sign} and $take{enc});
     }
     unless (%take) {
-        fail(2, 'no certificate of the file names %s', $email) unless @refused;
-        fail(2, 'refused, as Sympa would not store it from a signed message: %s',
-            join('; ', @refused));
+        fail(2, 'no certificate of the file names %s', $email)
+            unless @refused;
+        fail(
+            2,
+            'refused, as Sympa would not store it from a signed message: %s',
+            join('; ', @refused)
+        );
     }
 
     my (@installed, @removed);
@@ -389,27 +418,35 @@ sub import_pem {
         foreach my $old (@stale) {
             next unless -e "$self->{dir}/$old";
             unlink "$self->{dir}/$old"
-                or fail(3, 'cannot remove %s/%s: %s', $self->{dir}, $old, $ERRNO);
+                or fail(3, 'cannot remove %s/%s: %s', $self->{dir}, $old,
+                $ERRNO);
             push @removed, $old;
         }
         $self->_write($file, $take{$kind}{certificate}{pem});
         push @installed, {file => $file, purposes => $kind};
     }
-    return {address => $email, installed => \@installed, removed => \@removed};
+    return {
+        address   => $email,
+        installed => \@installed,
+        removed   => \@removed
+    };
 }
 
 sub _emails {
     my $cert = shift;
     return grep { Sympa::Tools::Text::valid_email($_) }
-        map { Sympa::Tools::Text::canonic_email($_) // () }
+        map     { Sympa::Tools::Text::canonic_email($_) // () }
         @{$cert->{emails} || []};
 }
 
 # Replaces the file at once, so that no daemon reads half a certificate.
 sub _write {
     my ($self, $file, $content) = @_;
-    my $tmp = File::Temp->new(DIR => $self->{dir}, TEMPLATE => '.import-XXXXXX',
-        UNLINK => 1);
+    my $tmp = File::Temp->new(
+        DIR      => $self->{dir},
+        TEMPLATE => '.import-XXXXXX',
+        UNLINK   => 1
+    );
     print $tmp $content;
     close $tmp or fail(3, 'cannot write in %s: %s', $self->{dir}, $ERRNO);
     # Readable by the daemons' group, as Sympa's umask leaves the files it
@@ -426,13 +463,16 @@ sub remove {
     my ($self, $input) = @_;
     my $email = $self->address($input);
     my @removed;
-    foreach my $file (map { $self->file_name($email, $_) } qw(both sign enc)) {
+    foreach my $file (map { $self->file_name($email, $_) } qw(both sign enc))
+    {
         next unless -e "$self->{dir}/$file";
         unlink "$self->{dir}/$file"
-            or fail(3, 'cannot remove %s/%s: %s', $self->{dir}, $file, $ERRNO);
+            or
+            fail(3, 'cannot remove %s/%s: %s', $self->{dir}, $file, $ERRNO);
         push @removed, $file;
     }
-    fail(1, 'no certificate of %s in %s', $email, $self->{dir}) unless @removed;
+    fail(1, 'no certificate of %s in %s', $email, $self->{dir})
+        unless @removed;
     return {address => $email, removed => \@removed};
 }
 
@@ -448,6 +488,7 @@ sub become_sympa_user {
     $gid = $group if defined $group;
     my @groups = ($gid);
     setgrent;
+
     while (my @entry = getgrent) {
         push @groups, $entry[2] if grep { $_ eq $name } split ' ', $entry[3];
     }
@@ -469,8 +510,9 @@ sub days_left {
         $date =~ /\A(\w{3})\s+(\d+)\s+(\d+):(\d+):(\d+)\s+(\d{4})\s+GMT\z/
         or return undef;
     return undef unless exists $MONTH{$mon};
-    my $time = eval { timegm($s, $m, $h, $mday, $MONTH{$mon}, $year) }
-        // return undef;
+    my $time =
+        eval { timegm($s, $m, $h, $mday, $MONTH{$mon}, $year) } // return
+        undef;
     return POSIX::floor(($time - time) / 86400);
 }
 
