@@ -418,6 +418,13 @@ is $status, 2, 'show without an address: exit 2';
 is $status, 3, 'a configuration that cannot be loaded: exit 3';
 like $err, qr/cannot load/, '... says so';
 
+{
+    local $ENV{SYMPA_SMIME_JAVA} = "$tmp/no-such-java";
+    ($status, undef, $err) = certs('--keep-user');
+    is $status, 3, 'a sidecar that does not start: exit 3';
+    like $err, qr/sidecar_unavailable: .*no-such-java/, '... says why';
+}
+
 # A cafile that cannot be read stops the command with the sidecar's reason.
 my $conf = slurp($CONFIG);
 $conf =~ s/^cafile\s.*$/cafile\t$tmp\/no-such-ca.pem/m;
@@ -429,5 +436,11 @@ is $status, 3, 'an unreadable cafile: exit 3';
 like json_of('unreadable cafile', $out)->{error},
     qr/\Atrust_store_unreadable: /,
     '... with the reason';
+$conf =~ s/^ssl_cert_dir\s.*$/ssl_cert_dir\t$tmp\/no-such-dir/m;
+spurt($broken, $conf);
+($status, undef, $err) =
+    run_command('certs', '--config', $broken, '--keep-user');
+is $status, 3, 'no ssl_cert_dir: exit 3';
+like $err, qr/ssl_cert_dir \S+no-such-dir does not exist/, '... says so';
 
 done_testing;
