@@ -208,6 +208,15 @@ like $out,
         'without crl_path: the revoked certificate is valid';
 }
 
+# CRLs that cannot be read stop the command: no verdict would be right.
+{
+    local $ENV{SYMPA_SMIME_CONFIG} =
+        spurt("$tmp/bad-crl.conf", "crl_path = $tmp/no-such.crl\n");
+    ($status, undef, $err) = certs('--keep-user');
+    is $status, 3, 'an unreadable crl_path: exit 3';
+    like $err, qr/file_unreadable: .*no-such\.crl/, '... says so';
+}
+
 # --- --expiring, --days -----------------------------------------------------
 
 ($status, $out) = certs('--expiring', 30, '--keep-user');

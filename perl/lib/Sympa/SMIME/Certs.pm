@@ -31,6 +31,11 @@ use constant BATCH => 200;
 # and encrypts.
 my %SUFFIX = (both => '', sign => '@sign', enc => '@enc');
 
+# Failures of a call that are not about the certificate checked.
+my %GLOBAL_FAILURE = map { $_ => 1 }
+    qw(trust_store_unreadable sidecar_unavailable timeout unknown_method
+    malformed_input internal);
+
 my %MONTH;
 @MONTH{qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec)} = (0 .. 11);
 
@@ -113,15 +118,21 @@ sub _check {
             unless @got;
         push @answers, @got;
     }
-    foreach my $answer (@answers) {
-        my $error  = $answer->{error} or next;
+    foreach my $i (0 .. $#answers) {
+        my $error  = $answers[$i]{error} or next;
         my $reason = $error->can('reason') ? $error->reason : '';
+        my $path   = $sources[$i]{path};
+
+        # What is wrong with the certificate is its own answer; a trust
+        # store, CRLs or a sidecar that do not work are everyone's.  A file
+        # that cannot be read is named in the message.
         fail(3, '%s', _message($error))
-            if $reason eq 'trust_store_unreadable'
-            or $reason eq 'sidecar_unavailable'
-            or $reason eq 'unknown_method'
-            or ($reason eq 'file_unreadable'
-            and ($error->message // '') !~ /\Q$self->{dir}\E/);
+            if $GLOBAL_FAILURE{$reason}
+            or (
+            $reason eq 'file_unreadable'
+            and not(defined $path
+                and index($error->message // '', $path) >= 0)
+            );
     }
     return @answers;
 }
@@ -267,8 +278,7 @@ sub show {
 # through x509.check.
 sub recipient_file {
     my ($self, $email, $checked) = @_;
-    my $base = $self->file_name($email);
-    my $file = -f "$self->{dir}/$base\@enc" ? "$base\@enc" : $base;
+    my $file = $self->recipient_file_name($email);
     my %out  = (encrypt_file => $file);
     unless (-f "$self->{dir}/$file") {
         return {
@@ -322,6 +332,7 @@ sub list_recipients {
     ];
 }
 
+# ADDRESS@enc when there is one, else ADDRESS.
 sub recipient_file_name {
     my ($self, $email) = @_;
     my $base = $self->file_name($email);
