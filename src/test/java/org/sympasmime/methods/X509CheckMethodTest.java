@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,6 +103,20 @@ class X509CheckMethodTest {
     // As a signer, the verifier's usage rule refuses it.
     JsonNode asSigner = check(file, "usage", "sign");
     assertEquals("wrong_usage", asSigner.get("chain").get("reason").asText());
+  }
+
+  @Test
+  void aRecipientStillNeedsEmailProtection() throws Exception {
+    TestCert server = CertSpec.leaf("Server", "server@example.org", TestKeys.rsa("check-srv"))
+        .with(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment))
+        .with(Extension.extendedKeyUsage, false,
+            new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+        .issuedBy(root);
+    JsonNode out = check(write("server", server.pem()));
+    assertEquals("encrypt", out.get("usage").asText());
+    assertEquals("wrong_usage", out.get("chain").get("reason").asText());
+    assertTrue(out.get("chain").get("detail").asText().contains("emailProtection"),
+        out.toString());
   }
 
   @Test
