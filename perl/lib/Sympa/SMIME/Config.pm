@@ -126,6 +126,20 @@ sub algorithm_policy {
     return %policy ? (algorithm_policy => \%policy) : ();
 }
 
+# The crls and crl_required parameters of smime.verify and x509.check, from
+# the settings crl_path and crl_required; none when crl_path is unset.
+sub revocation {
+    my $class = shift;
+    my $conf  = shift;
+
+    return ()
+        unless defined $conf->{crl_path} and length $conf->{crl_path};
+    return (
+        crls => $conf->{crl_path},
+        ($conf->{crl_required} ? (crl_required => \1) : ())
+    );
+}
+
 sub env_name { return $ENV_NAME{$_[1]} }
 
 # The jar that comes with this checkout: .../perl/lib/Sympa/SMIME/Config.pm
@@ -576,6 +590,12 @@ cannot be resolved.
 =item keys_in_order ( ), env_name ( $key )
 
 The setting names, and the environment variable of one of them.
+
+=item algorithm_policy ( \%config ), revocation ( \%config )
+
+The C<algorithm_policy>, and the C<crls> and C<crl_required>, parameters of
+C<smime.verify> and C<x509.check> for a configuration returned by
+L</load>: the settings given, none when unset.
 
 =item log_message ( $level, $format, @args )
 
