@@ -95,7 +95,7 @@ sub take_lock {
 
 sub _inherited_lock {
     opendir my $dh, '/proc/self/fd' or return undef;
-    for my $fd (grep {/\A\d+\z/} readdir $dh) {
+    for my $fd (grep { /\A\d+\z/ } readdir $dh) {
         my $target = readlink "/proc/self/fd/$fd" // next;
         next unless $target eq $LOCK_FILE;
         open my $fh, '<&=', $fd or next;
@@ -180,13 +180,21 @@ sub _check_incoming_spool {
     return;
 }
 
-# Moves our messages quarantined in the shared "bad" spool into the state
-# directory, for inspection.
-sub _collect_bad_spool {
+# Moves our messages out of the shared incoming spool into the state
+# directory, for inspection: those quarantined in its "bad" spool, and
+# those no daemon took before they stopped (the packaged Sympa would
+# otherwise process them later).
+sub _collect_own_mail {
     my $self = shift;
-    my $dest = "$self->{dir}/incoming-bad";
-    make_path($dest);
-    move($_, $dest) for grep { _ours($_) } glob "$self->{incoming}/bad/*";
+    for (
+        ['incoming-bad',  "$self->{incoming}/bad/*"],
+        ['incoming-left', "$self->{incoming}/*"]
+    ) {
+        my ($sub, $glob) = @$_;
+        my @ours = grep { -f $_ && _ours($_) } glob $glob or next;
+        make_path("$self->{dir}/$sub");
+        move($_, "$self->{dir}/$sub") for @ours;
+    }
     return;
 }
 
@@ -497,7 +505,15 @@ sub stop_daemons {
     my $self    = shift;
     my %daemons = %{$self->{daemons}} or return;
     kill 'TERM', map { -$_ } values %daemons;
-    wait_until(15, sub { !%{$self->session_processes} });
+    # Our own children ("timeout") stay in the session as zombies until
+    # reaped.
+    wait_until(
+        15,
+        sub {
+            waitpid $_, POSIX::WNOHANG() for values %daemons;
+            !%{$self->session_processes};
+        }
+    );
     my $left = $self->session_processes;
     kill 'KILL', keys %$left if %$left;
     kill 'KILL', map { -$_ } values %daemons;
@@ -511,7 +527,7 @@ sub stop_daemons {
 sub cleanup {
     my $self = shift;
     $self->stop_daemons;
-    $self->_collect_bad_spool;
+    $self->_collect_own_mail;
     return;
 }
 
