@@ -194,6 +194,9 @@ sub _collect_own_mail {
         my @ours = grep { -f $_ && _ours($_) } glob $glob or next;
         make_path("$self->{dir}/$sub");
         move($_, "$self->{dir}/$sub") for @ours;
+        # A daemon stopped while it held a message leaves Sympa's
+        # LockedFile beside it, which the next run would take for mail.
+        unlink grep { -f $_ } map { "$_,lock" } @ours;
     }
     return;
 }
