@@ -162,6 +162,14 @@ sub _ours {
     return 0;
 }
 
+# Our messages in the shared incoming spool and its quarantine.
+sub own_mail {
+    my $self = shift;
+    return
+        grep { -f $_ && _ours($_) }
+        glob "$self->{incoming}/* $self->{incoming}/bad/*";
+}
+
 # Leftovers of an interrupted run are removed from the shared incoming
 # spool; anybody else's mail there would be processed by this instance, so
 # the suite refuses to run.
@@ -677,6 +685,7 @@ C<init_database>, C<create_list>, C<add_subscribers> set the instance up;
 C<start_daemons> / C<stop_daemons> run sympa_msg.pl and bulk.pl in the
 foreground as the sympa user; C<inject> hands mail to Sympa's C<queue>;
 C<settle> waits for the spools to drain; C<captures> returns what Sympa
-sent, as L<SympaE2E::Captured> objects.
+sent, as L<SympaE2E::Captured> objects; C<own_mail> lists its messages
+still in the shared incoming spool.
 
 =cut
