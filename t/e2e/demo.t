@@ -102,7 +102,7 @@ subtest 'the demo passes and shows the list at work' => sub {
                \s+signed\s+by\ alice\@example\.net\ inside,\ verifies[^\n]*\n
                \s+\|\ Hello\ list,\n/mx,
             "${who}'s copy: one recipient, enveloped-data, opened by "
-                . 'his key, alice\'s signature inside, the text'
+                . 'that subscriber\'s key, alice\'s signature inside, the text'
         );
     }
     like(
