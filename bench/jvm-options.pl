@@ -52,6 +52,9 @@ my @sets = (
     ['xms16+c1+cds'   => "$base -Xms16m -XX:TieredStopAtLevel=1"],
     ['xms16+caps+cds' => "$base -Xms16m $caps"],
     ['xms16+xss+cds'  => "$base -Xms16m -Xss256k"],
+    [   'xms16+caps+free+cds' =>
+            "$base -Xms16m $caps -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 -XX:-ShrinkHeapInSteps"
+    ],
 );
 if ($opt{only}) {
     my %only = map { $_ => 1 } split /,/, $opt{only};

@@ -26,20 +26,7 @@ $ENV{SYMPA_SMIME_CONFIG} = spurt("$home/sympa-smime.conf", '');
 
 # The test CA revokes bob.
 my $ca = File::Temp->newdir(DIR => "$ROOT/t/tmp");
-spurt("$ca/index.txt", '');
-spurt("$ca/ca.cnf",    <<"EOF");
-[ca]
-default_ca = test_ca
-[test_ca]
-database = $ca/index.txt
-certificate = $pki->{crt}{ca}
-private_key = $pki->{key}{ca}
-default_md = sha256
-default_crl_days = 30
-EOF
-openssl('ca', '-config', "$ca/ca.cnf", '-revoke', $pki->{crt}{bob},
-    '-crl_reason', 'keyCompromise');
-openssl('ca', '-config', "$ca/ca.cnf", '-gencrl', '-out', "$ca/ca.crl");
+revoking_crl("$ca", $pki->{crt}{bob});
 make_path("$ca/dir");
 spurt("$ca/dir/ca.crl", slurp("$ca/ca.crl"));
 

@@ -14,7 +14,7 @@ use lib 't/lib';
 use SMIMETest;
 
 my $corpus = corpus_dir();
-plan skip_all => 'corpus not found' unless $corpus;
+Prerequisite::missing('corpus not found') unless $corpus;
 my @verify  = qw(smime.verify x509.parse);
 my @decrypt = qw(smime.decrypt);
 

@@ -174,6 +174,14 @@ like $doctor_out, qr/^usage: sympa-smime-doctor/m,
 like $doctor_out,
     qr{^modules from \Q@{[abs_path($root)]}\E/usr/share/sympa-smime/bin/\.\./lib/Sympa/SMIME/Sidecar\.pm$}m,
     'the installed doctor loads the installed modules';
+my $command = "$root/usr/share/sympa-smime/bin/sympa-smime";
+is((stat $command)[2] & 07777, 0755, 'sympa-smime is installed, 0755');
+my ($command_rc, $command_out) =
+    run("-I$tmp", '-MShowInc', $command, '--help');
+is $command_rc, 0, 'the installed sympa-smime runs';
+like $command_out,
+    qr{^modules from \Q@{[abs_path($root)]}\E/usr/share/sympa-smime/bin/\.\./lib/Sympa/SMIME/Sidecar\.pm$}m,
+    'the installed sympa-smime loads the installed modules';
 like $out, qr/^skip systemctl daemon-reload \(--root\)$/m,
     'no daemon-reload under --root';
 like $out,

@@ -36,7 +36,7 @@ ok( (grep {/^sidecar: sympa-smime: error method=no\.such\.method/} @relayed),
 ) or diag explain \@relayed;
 isa_ok($error, 'Sympa::SMIME::Sidecar::Error', 'unknown method dies with');
 is($error->code,   -32601,           'JSON-RPC code');
-is($error->reason, 'unknown_method', 'reason given by the client');
+is($error->reason, 'unknown_method', 'reason given by the sidecar');
 like($error->message, qr/no\.such\.method/, 'message from the sidecar');
 is( "$error",
     'unknown_method: ' . $error->message,

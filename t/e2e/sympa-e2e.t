@@ -44,6 +44,7 @@ unless ($have_sympa) {
 require SympaE2E::Sympa;
 require SympaE2E::PKI;
 require SympaE2E::Shim;
+require SympaE2E::SystemService;
 require SympaE2E::Util;
 SympaE2E::Util->import(qw(run_cmd read_file write_file wait_until));
 require SympaE2E::Mail;
@@ -823,27 +824,3 @@ for my $name (@order) {
 }
 diag('  (TODO: fails as expected, a known limitation of stock Sympa)')
     if grep { !$result{$_} && !$hard_failure{$_} } @order;
-
-package SympaE2E::SystemService;
-
-# The packaged Sympa's own daemons would race ours for the incoming spool:
-# stop them for the run (when systemd runs them) and start them again after.
-
-sub new { bless {stopped => []}, shift }
-
-sub _systemd { -d '/run/systemd/system' && -x '/bin/systemctl' }
-
-sub stop_if_running {
-    my $self = shift;
-    return unless _systemd();
-    for my $unit (qw(sympa.service sympa-bulk.service)) {
-        next unless system('systemctl', '--quiet', 'is-active', $unit) == 0;
-        system('systemctl', 'stop', $unit) == 0 or die "cannot stop $unit";
-        push @{$self->{stopped}}, $unit;
-    }
-}
-
-sub restore {
-    my $self = shift;
-    system('systemctl', 'start', $_) for splice @{$self->{stopped}};
-}

@@ -22,15 +22,17 @@ our @EXPORT = qw(
     $ROOT $SYMPA_LIB pki openssl openssl_out slurp spurt sympa_home
     fake_list new_message sign_entity encrypt_entity sidecar_ready
     done_unless_sidecar has_method xs_available with_originals run_method logs
-    clear_logs files_in pem_of corpus_dir
+    clear_logs files_in pem_of corpus_dir issue_cert revoking_crl
 );
 
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
 our $SYMPA_LIB = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
 
+use Prerequisite;
+
 BEGIN {
     my $lib = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
-    Test::More::plan(skip_all => "no Sympa in $lib (SYMPA_LIB)")
+    Prerequisite::missing("no Sympa in $lib (SYMPA_LIB)")
         unless -f "$lib/Sympa/Message.pm";
 }
 
@@ -394,6 +396,54 @@ sub _make_pki {
     }
 }
 
+# Issues in $dir a certificate NAME.crt (key NAME.key) from the PKI's CA
+# (or %options' issuer), valid for %options' days (365), with one of the
+# PKI's extension sections (default both).  Returns the certificate's path.
+sub issue_cert {
+    my ($dir, $name, $subject, %options) = @_;
+    my $pki    = pki();
+    my $issuer = $options{issuer} // 'ca';
+    openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out),
+        "$dir/$name.key");
+    openssl('req', '-new', '-key', "$dir/$name.key", '-subj', $subject,
+        '-out', "$dir/$name.csr");
+    openssl(
+        'x509',        '-req',
+        '-in',         "$dir/$name.csr",
+        '-CA',         $pki->{crt}{$issuer},
+        '-CAkey',      $pki->{key}{$issuer},
+        '-days',       $options{days} // 365,
+        '-set_serial', int(rand 1_000_000_000) + 1,
+        '-out',        "$dir/$name.crt",
+        '-extfile',    "$pki->{dir}/ext.cnf",
+        '-extensions', $options{extensions} // 'both'
+    );
+    return "$dir/$name.crt";
+}
+
+# A CRL of the PKI's CA in $dir/ca.crl, valid 30 days, revoking @certs
+# (paths) for keyCompromise.  Returns its path.
+sub revoking_crl {
+    my ($dir, @certs) = @_;
+    my $pki = pki();
+    spurt("$dir/index.txt", '');
+    spurt("$dir/ca.cnf",    <<"EOF");
+[ca]
+default_ca = test_ca
+[test_ca]
+database = $dir/index.txt
+certificate = $pki->{crt}{ca}
+private_key = $pki->{key}{ca}
+default_md = sha256
+default_crl_days = 30
+EOF
+    openssl('ca', '-config', "$dir/ca.cnf", '-revoke', $_, '-crl_reason',
+        'keyCompromise')
+        foreach @certs;
+    openssl('ca', '-config', "$dir/ca.cnf", '-gencrl', '-out', "$dir/ca.crl");
+    return "$dir/ca.crl";
+}
+
 # A home directory with a configuration for Sympa: robot keys in
 # home/sympa, an empty ssl_cert_dir, list directories.  %Conf::Conf is set.
 # Options: cafile, capath (default: the PKI's cafile only), key_passwd.
@@ -576,10 +626,7 @@ sub sidecar_ready {
 # Ends the test file here (one skip) unless the sidecar knows @methods.
 sub done_unless_sidecar {
     my $why = sidecar_ready(@_) or return;
-SKIP: {
-        skip $why, 1;
-    }
-    done_testing();
+    Prerequisite::missing($why);
     exit 0;
 }
 
@@ -688,7 +735,7 @@ sub pem_of {
 }
 
 sub corpus_dir {
-    my $dir = $ENV{SYMPA_SMIME_CORPUS} || "$ROOT/../shared/corpus";
+    my $dir = $ENV{SYMPA_SMIME_CORPUS} || "$ROOT/t/corpus";
     return -d $dir ? abs_path($dir) : undef;
 }
 

@@ -8,6 +8,8 @@ use Exporter qw(import);
 use FindBin;
 use Test::More;
 
+use Prerequisite qw(missing);
+
 our @EXPORT_OK = qw($ROOT jar require_jar fake_java gone zombie perl_with_lib
     capture_syslog);
 
@@ -24,13 +26,11 @@ sub jar {
 
 sub require_jar {
     my $jar = jar();
-    plan skip_all =>
+    missing(
         "sidecar jar not built: $jar is missing (run mvn -B -q -DskipTests package, or set SYMPA_SMIME_JAR)"
-        unless -f $jar;
-    plan
-        skip_all => 'java is not installed'
-        unless grep { -x "$_/java" } split /:/,
-        $ENV{PATH};
+    ) unless -f $jar;
+    missing('java is not installed')
+        unless grep { -x "$_/java" } split /:/, $ENV{PATH};
     return $jar;
 }
 

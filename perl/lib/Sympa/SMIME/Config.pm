@@ -18,6 +18,7 @@ use English        qw(-no_match_vars);
 use Fcntl          qw(O_NOFOLLOW O_NONBLOCK O_RDONLY);
 use File::Basename qw();
 use File::Spec;
+use List::Util qw();
 
 our $VERSION = '0.1.0';
 
@@ -98,6 +99,11 @@ my %KNOWN = (
 # once per process, not once per message.
 my %warned;
 
+# The problems of the settings being built, every time: the log has each
+# once per process, and only where Sympa's log is read, but
+# sympa-smime-doctor shows them all.
+our $problems;    # "our" for local()
+
 my $cache_key;
 my $cached;
 
@@ -118,6 +124,20 @@ sub algorithm_policy {
         $policy{$key} = ($value =~ /\A\d+\z/) ? 0 + $value : $value;
     }
     return %policy ? (algorithm_policy => \%policy) : ();
+}
+
+# The crls and crl_required parameters of smime.verify and x509.check, from
+# the settings crl_path and crl_required; none when crl_path is unset.
+sub revocation {
+    my $class = shift;
+    my $conf  = shift;
+
+    return ()
+        unless defined $conf->{crl_path} and length $conf->{crl_path};
+    return (
+        crls => $conf->{crl_path},
+        ($conf->{crl_required} ? (crl_required => \1) : ())
+    );
 }
 
 sub env_name { return $ENV_NAME{$_[1]} }
@@ -169,13 +189,18 @@ sub load {
         $cached    = _build($file);
         $cache_key = $key;
     }
-    return {%$cached, sources => {%{$cached->{sources}}}};
+    return {
+        %$cached,
+        sources  => {%{$cached->{sources}}},
+        problems => [@{$cached->{problems}}]
+    };
 }
 
 sub _build {
     my $file = shift;
 
-    my %conf = (config_file => $file);
+    local $problems = [];
+    my %conf = (config_file => $file, problems => $problems);
     my ($fh, $unsafe) = _open_trusted($file);
     my $from_file = {};
     if ($unsafe) {
@@ -405,12 +430,15 @@ sub _read_file {
         }
         my ($key, $value) = (lc $1, $2);
         unless ($known{$key}) {
+            my $meant = _closest($key);
             _warn_once(
                 "key:$file:$key",
-                'sympa-smime: unknown setting "%s" in %s; ignored (known: %s)',
-                $key,
-                $file,
-                join(', ', @KEYS)
+                'sympa-smime: unknown setting "%s" in %s; ignored (%s)',
+                $key, $file,
+                (   defined $meant
+                    ? qq{did you mean "$meant"?}
+                    : 'known: ' . join(', ', @KEYS)
+                )
             );
             next;
         }
@@ -418,6 +446,39 @@ sub _read_file {
     }
     close $fh;
     return \%values;
+}
+
+# The setting a misspelt name was most likely meant to be: the known one
+# at the fewest edits (insert, delete or change a letter), two at most.
+sub _closest {
+    my $word = shift;
+    my ($best, $fewest) = (undef, 3);
+    foreach my $key (@KEYS) {
+        my $edits = _edits($word, $key);
+        ($best, $fewest) = ($key, $edits) if $edits < $fewest;
+    }
+    return $best;
+}
+
+# Levenshtein distance.
+sub _edits {
+    my ($from, $to) = @_;
+    my @previous = (0 .. length $to);
+    foreach my $i (1 .. length $from) {
+        my @current = ($i);
+        foreach my $j (1 .. length $to) {
+            my $change =
+                substr($from, $i - 1, 1) eq substr($to, $j - 1, 1) ? 0 : 1;
+            push @current,
+                List::Util::min(
+                $previous[$j] + 1,
+                $current[$j - 1] + 1,
+                $previous[$j - 1] + $change
+                );
+        }
+        @previous = @current;
+    }
+    return $previous[-1];
 }
 
 sub _clean_path {
@@ -428,6 +489,10 @@ sub _clean_path {
 
 sub _warn_once {
     my ($id, $format, @args) = @_;
+    if ($problems) {
+        (my $problem = sprintf $format, @args) =~ s/\Asympa-smime: //;
+        push @$problems, $problem;
+    }
     return if $warned{$id}++;
     log_message('err', $format, @args);
 }
@@ -502,7 +567,8 @@ positive number, idle_timeout that is not a whole number, unknown cipher, C<crl_
 C<require_authenticated_encryption> that is neither yes nor no,
 C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
-C<warn> otherwise.
+C<warn> otherwise.  Every result also lists them all in C<problems> (an
+arrayref of lines, empty when there is none), for F<sympa-smime-doctor>.
 
 =item config_file ( )
 
@@ -524,6 +590,12 @@ cannot be resolved.
 =item keys_in_order ( ), env_name ( $key )
 
 The setting names, and the environment variable of one of them.
+
+=item algorithm_policy ( \%config ), revocation ( \%config )
+
+The C<algorithm_policy>, and the C<crls> and C<crl_required>, parameters of
+C<smime.verify> and C<x509.check> for a configuration returned by
+L</load>: the settings given, none when unset.
 
 =item log_message ( $level, $format, @args )
 

@@ -148,12 +148,8 @@ sub _config {
 # $config; none when crl_path is unset.
 sub _revocation {
     my $config = shift;
-    return ()
-        unless defined $config->{crl_path} and length $config->{crl_path};
-    return (
-        crls => $config->{crl_path},
-        ($config->{crl_required} ? (crl_required => \1) : ())
-    );
+    require Sympa::SMIME::Config;
+    return Sympa::SMIME::Config->revocation($config);
 }
 
 # The algorithm_policy parameter of smime.verify and smime.sign, from the

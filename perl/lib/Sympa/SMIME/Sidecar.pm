@@ -84,36 +84,6 @@ BEGIN {
 
 my $json = $JSON_CLASS->new->utf8->canonical;
 
-# Standard JSON-RPC errors carry no data.reason; give callers a reason
-# anyway so that they need to look at one field only.
-my %REASON_OF_CODE = (
-    -32700 => 'malformed_input',
-    -32600 => 'malformed_input',
-    -32601 => 'unknown_method',
-    -32602 => 'malformed_input',
-    -32603 => 'internal',
-    1000   => 'malformed_input',
-    1001   => 'too_large',
-    1002   => 'unsupported_algorithm',
-    1003   => 'not_smime',
-    1004   => 'file_unreadable',
-    1005   => 'bad_certificate',
-    1100   => 'bad_signature',
-    1101   => 'untrusted_chain',
-    1102   => 'expired',
-    1103   => 'not_yet_valid',
-    1104   => 'wrong_usage',
-    1105   => 'no_signer_cert',
-    1106   => 'trust_store_unreadable',
-    1107   => 'revoked',
-    1108   => 'revocation_unknown',
-    1200   => 'no_matching_key',
-    1201   => 'bad_password',
-    1202   => 'key_mismatch',
-    1300   => 'no_recipients',
-    1900   => 'internal',
-);
-
 my %OVERRIDABLE = map { $_ => 1 } Sympa::SMIME::Config->keys_in_order;
 
 # One per process; a forked child inherits it and notices by itself.
@@ -991,10 +961,12 @@ sub from_rpc {
     my ($class, $error, $method) = @_;
     my $code = $error->{code};
     $code = 0 unless defined $code and $code =~ /\A-?\d+\z/;
-    my $data   = ref $error->{data} eq 'HASH' ? $error->{data} : undef;
+    my $data = ref $error->{data} eq 'HASH' ? $error->{data} : undef;
+    # The sidecar gives every error its reason (docs/protocol.md): the one
+    # table of reasons is Reason.java, and no copy of it lives here.  An
+    # error without one comes from something else speaking on the pipe.
     my $reason = $data && $data->{reason};
-    $reason = $REASON_OF_CODE{$code} || 'internal'
-        unless defined $reason and length $reason;
+    $reason = 'internal' unless defined $reason and $reason =~ /\A\w+\z/;
     return $class->new(
         reason  => $reason,
         message => $error->{message},
@@ -1125,11 +1097,11 @@ C<java_opts> gives it a larger heap.
 No answer within the timeout; the sidecar was killed and reaped, and the
 next call starts a new one.
 
-=item C<unknown_method> (code -32601)
+=item C<internal>
 
-The sidecar does not know the method.  Other standard JSON-RPC errors
-without C<data.reason> get C<malformed_input> (-32700, -32600, -32602) or
-C<internal> (-32603).
+Also given to an error that comes without C<data.reason>, which the sidecar
+always sends (F<docs/protocol.md> lists the reasons; C<Reason.java> is their
+one table).
 
 =back
 

@@ -43,7 +43,8 @@ sub enabled { defined $_[0]{env} }
 # Runs sympa-smime-enable; returns the environment the daemons need.
 sub enable {
     my $self = shift;
-    $self->{was_installed} //= -e $MANIFEST;
+    # -e gives undef for a missing file, which //= would not keep.
+    $self->{was_installed} //= -e $MANIFEST ? 1 : 0;
     run_cmd([$self->{enable}]);
     my %env = _dropin_env();
     croak "$self->{enable} wrote no PERL5OPT in a systemd drop-in"

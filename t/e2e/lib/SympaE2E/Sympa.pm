@@ -16,6 +16,7 @@ use warnings;
 use Carp           qw(croak);
 use File::Basename qw(dirname);
 use File::Copy     qw(copy move);
+use Fcntl          qw(:flock O_RDONLY O_CREAT);
 use File::Path     qw(make_path remove_tree);
 use POSIX          qw();
 use Time::HiRes    qw(time);
@@ -25,6 +26,7 @@ use SympaE2E::Util qw(run_cmd try_cmd write_file read_file wait_until);
 our $SBIN        = '/usr/lib/sympa/bin';
 our $SITE_CONFIG = '/etc/sympa/sympa/sympa.conf';
 our $PIDDIR      = '/run/sympa';
+our $LOCK_FILE   = '/tmp/sympa-daemons.lock';
 my @DAEMONS = qw(sympa_msg bulk);
 
 sub new {
@@ -38,6 +40,7 @@ sub new {
         daemons    => {},
         log_level  => $opt{log_level} // 2,
         time_limit => $opt{time_limit} || 900,
+        lock_wait  => $opt{lock_wait}  || 900,
         seen       => {},
     } => $class;
     my @pw = getpwnam('sympa') or croak 'no "sympa" user';
@@ -65,10 +68,47 @@ sub _site_param {
     return undef;
 }
 
+# Every run of Sympa's daemons on this machine (this harness, the demo,
+# someone's "flock /tmp/sympa-daemons.lock ...") reads the one incoming
+# spool, and _check_incoming_spool would take another run's messages for
+# leftovers: the lock is held from prepare until the process exits.
+# A run started under "flock /tmp/sympa-daemons.lock COMMAND" inherits the
+# locked descriptor; locking that one again succeeds at once, where opening
+# the file anew would wait for ever on our own parent.
+sub take_lock {
+    my $self = shift;
+    return $self if $self->{lock};
+    my $fh = _inherited_lock();
+    unless ($fh) {
+        sysopen $fh, $LOCK_FILE, O_RDONLY | O_CREAT, 0666
+            or croak "$LOCK_FILE: $!";
+    }
+    unless (flock $fh, LOCK_EX | LOCK_NB) {
+        warn "waiting for $LOCK_FILE: another run of Sympa's daemons "
+            . "holds it\n";
+        wait_until($self->{lock_wait}, sub { flock $fh, LOCK_EX | LOCK_NB })
+            or croak "$LOCK_FILE still held after $self->{lock_wait} s";
+    }
+    $self->{lock} = $fh;
+    return $self;
+}
+
+sub _inherited_lock {
+    opendir my $dh, '/proc/self/fd' or return undef;
+    for my $fd (grep { /\A\d+\z/ } readdir $dh) {
+        my $target = readlink "/proc/self/fd/$fd" // next;
+        next unless $target eq $LOCK_FILE;
+        open my $fh, '<&=', $fd or next;
+        return $fh;
+    }
+    return undef;
+}
+
 # Wipes the state directory and lays out a fresh one.
 sub prepare {
     my $self = shift;
     my $dir  = $self->{dir};
+    $self->take_lock;
     remove_tree($dir) if -e $dir;
     make_path($dir, {mode => 0755});
     chmod 0755, $dir;
@@ -122,6 +162,14 @@ sub _ours {
     return 0;
 }
 
+# Our messages in the shared incoming spool and its quarantine.
+sub own_mail {
+    my $self = shift;
+    return
+        grep { -f $_ && _ours($_) }
+        glob "$self->{incoming}/* $self->{incoming}/bad/*";
+}
+
 # Leftovers of an interrupted run are removed from the shared incoming
 # spool; anybody else's mail there would be processed by this instance, so
 # the suite refuses to run.
@@ -140,13 +188,24 @@ sub _check_incoming_spool {
     return;
 }
 
-# Moves our messages quarantined in the shared "bad" spool into the state
-# directory, for inspection.
-sub _collect_bad_spool {
+# Moves our messages out of the shared incoming spool into the state
+# directory, for inspection: those quarantined in its "bad" spool, and
+# those no daemon took before they stopped (the packaged Sympa would
+# otherwise process them later).
+sub _collect_own_mail {
     my $self = shift;
-    my $dest = "$self->{dir}/incoming-bad";
-    make_path($dest);
-    move($_, $dest) for grep { _ours($_) } glob "$self->{incoming}/bad/*";
+    for (
+        ['incoming-bad',  "$self->{incoming}/bad/*"],
+        ['incoming-left', "$self->{incoming}/*"]
+    ) {
+        my ($sub, $glob) = @$_;
+        my @ours = grep { -f $_ && _ours($_) } glob $glob or next;
+        make_path("$self->{dir}/$sub");
+        move($_, "$self->{dir}/$sub") for @ours;
+        # A daemon stopped while it held a message leaves Sympa's
+        # LockedFile beside it, which the next run would take for mail.
+        unlink grep { -f $_ } map { "$_,lock" } @ours;
+    }
     return;
 }
 
@@ -457,7 +516,15 @@ sub stop_daemons {
     my $self    = shift;
     my %daemons = %{$self->{daemons}} or return;
     kill 'TERM', map { -$_ } values %daemons;
-    wait_until(15, sub { !%{$self->session_processes} });
+    # Our own children ("timeout") stay in the session as zombies until
+    # reaped.
+    wait_until(
+        15,
+        sub {
+            waitpid $_, POSIX::WNOHANG() for values %daemons;
+            !%{$self->session_processes};
+        }
+    );
     my $left = $self->session_processes;
     kill 'KILL', keys %$left if %$left;
     kill 'KILL', map { -$_ } values %daemons;
@@ -471,7 +538,7 @@ sub stop_daemons {
 sub cleanup {
     my $self = shift;
     $self->stop_daemons;
-    $self->_collect_bad_spool;
+    $self->_collect_own_mail;
     return;
 }
 
@@ -611,11 +678,14 @@ SympaE2E::Sympa - a throwaway Sympa instance run from the Debian package
 
 =head1 DESCRIPTION
 
-C<prepare> lays out the state directory; C<write_config>,
+C<prepare> takes F</tmp/sympa-daemons.lock> (C<take_lock>; held until the
+process exits, so that two runs never share the incoming spool) and lays
+out the state directory; C<write_config>,
 C<init_database>, C<create_list>, C<add_subscribers> set the instance up;
 C<start_daemons> / C<stop_daemons> run sympa_msg.pl and bulk.pl in the
 foreground as the sympa user; C<inject> hands mail to Sympa's C<queue>;
 C<settle> waits for the spools to drain; C<captures> returns what Sympa
-sent, as L<SympaE2E::Captured> objects.
+sent, as L<SympaE2E::Captured> objects; C<own_mail> lists its messages
+still in the shared incoming spool.
 
 =cut

@@ -1,8 +1,10 @@
 package org.sympasmime;
 
 /**
- * Why an operation failed. The snake_case code is part of the protocol ({@code error.data.reason}
- * and {@code result.reason}) and of the log line, so it never changes once published.
+ * Why an operation failed: the one table of reasons. The snake_case code is part of the
+ * protocol ({@code error.data.reason} and {@code result.reason}) and of the log line, so it never
+ * changes once published. The protocol layer's own reasons ({@code rpc.ProtocolReason}) are a
+ * subset, and clients keep no copy: every error carries its reason.
  */
 public enum Reason {
   MALFORMED_INPUT(1000),
@@ -27,6 +29,9 @@ public enum Reason {
   KEY_MISMATCH(1202),
 
   NO_RECIPIENTS(1300),
+
+  /** A method the sidecar does not have (JSON-RPC's own code). */
+  UNKNOWN_METHOD(-32601),
 
   INTERNAL(1900);
 

@@ -15,6 +15,9 @@ public final class Registry {
 
   public static MethodTable build(KeyMaterial keys, Stats stats) {
     ServiceMethods service = new ServiceMethods(keys, stats);
+    // One cache of trust stores and CRLs for the verifier and the inventory's checks.
+    TrustStores trustStores = new TrustStores();
+    Crls crls = new Crls();
     return MethodTable.builder()
         .add("service.version", service::version)
         .add("service.health", service::health)
@@ -23,8 +26,9 @@ public final class Registry {
         .add("smime.decrypt", new DecryptMethod(keys)::handle)
         .add("smime.encrypt", new EncryptMethod(keys)::handle)
         .add("smime.sign", new SignMethod(keys)::handle)
-        .add("smime.verify", new VerifyMethod(new TrustStores(), new Crls())::handle)
+        .add("smime.verify", new VerifyMethod(trustStores, crls)::handle)
         .add("x509.parse", new X509ParseMethod()::handle)
+        .add("x509.check", new X509CheckMethod(trustStores, crls, keys)::handle)
         .build();
   }
 }

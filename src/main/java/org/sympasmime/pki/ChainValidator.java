@@ -48,10 +48,19 @@ public final class ChainValidator {
   /** Why a path does not validate. */
   public record Failure(Reason reason, String detail) {}
 
+  /**
+   * What a certificate is judged for, which decides its usage rule: a signer of mail (what
+   * {@code smime.verify} validates), a recipient of encrypted mail (an encryption-only
+   * certificate that {@code x509.check} validates: its path is the signer's, only the leaf's
+   * signing usage is not asked of it), or an issuer.
+   */
+  public enum Role { SIGNER, RECIPIENT, ISSUER }
+
   private final PathSearch search;
   private final Date at;
   private final Optional<Revocation.Policy> revocation;
   private final AlgorithmPolicy policy;
+  private final Role leaf;
 
   /**
    * A validator for the signers of one message: they share one path search, so its budget
@@ -63,10 +72,20 @@ public final class ChainValidator {
    */
   public ChainValidator(List<X509Certificate> untrusted, TrustStore store, Date at,
       Optional<Revocation.Policy> revocation, AlgorithmPolicy policy) {
+    this(untrusted, store, at, revocation, policy, Role.SIGNER);
+  }
+
+  /** @param leaf {@link Role#SIGNER} or {@link Role#RECIPIENT}: the rule for the leaf */
+  public ChainValidator(List<X509Certificate> untrusted, TrustStore store, Date at,
+      Optional<Revocation.Policy> revocation, AlgorithmPolicy policy, Role leaf) {
+    if (leaf == Role.ISSUER) {
+      throw new IllegalArgumentException("a leaf is a signer or a recipient");
+    }
     this.search = new PathSearch(untrusted, store, PathSearch.Budget.DEFAULT);
     this.at = wholeSecond(at);
     this.revocation = revocation;
     this.policy = policy;
+    this.leaf = leaf;
   }
 
   /** One signer, without revocation checking, with the default algorithm policy. */
@@ -106,6 +125,13 @@ public final class ChainValidator {
    */
   public static Optional<Failure> certificateFailure(X509Certificate cert, boolean signer,
       boolean selfSigned, AlgorithmPolicy policy, List<String> warnings) {
+    return certificateFailure(cert, signer ? Role.SIGNER : Role.ISSUER, selfSigned, policy,
+        warnings);
+  }
+
+  /** As above, for a certificate in any {@link Role}. */
+  public static Optional<Failure> certificateFailure(X509Certificate cert, Role role,
+      boolean selfSigned, AlgorithmPolicy policy, List<String> warnings) {
     String name = OpenSslNames.formatName(cert.getSubjectX500Principal());
     Optional<String> nonconforming = CertificateProfile.violation(cert, selfSigned);
     if (nonconforming.isPresent()) {
@@ -117,8 +143,11 @@ public final class ChainValidator {
       return Optional.of(new Failure(Reason.UNTRUSTED_CHAIN,
           name + " has an unhandled critical extension " + unknown.get()));
     }
-    Optional<Failure> usage = signer
-        ? SmimeSigningPurpose.ofSigner(cert) : SmimeSigningPurpose.ofIssuer(cert);
+    Optional<Failure> usage = switch (role) {
+      case SIGNER -> SmimeSigningPurpose.ofSigner(cert);
+      case RECIPIENT -> SmimeSigningPurpose.ofRecipient(cert);
+      case ISSUER -> SmimeSigningPurpose.ofIssuer(cert);
+    };
     if (usage.isPresent()) {
       return usage;
     }
@@ -145,7 +174,7 @@ public final class ChainValidator {
         return true;
       }
       List<String> pathWarnings = new ArrayList<>();
-      Optional<Failure> f = validate(path, at, policy, pathWarnings);
+      Optional<Failure> f = validate(path, at, policy, this.leaf, pathWarnings);
       if (f.isEmpty() && revocation.isPresent()) {
         f = Revocation.check(path, at, revocation.get(), pathWarnings);
       }
@@ -173,9 +202,9 @@ public final class ChainValidator {
             + " to a trust anchor"));
   }
 
-  /** One path, signer first and trust anchor last. */
+  /** One path, signer (or recipient) first and trust anchor last. */
   static Optional<Failure> validate(List<X509Certificate> path, Date at, AlgorithmPolicy policy,
-      List<String> warnings) {
+      Role leaf, List<String> warnings) {
     X509Certificate signer = path.get(0);
     X509Certificate anchorCert = path.get(path.size() - 1);
     boolean signerIsAnchor = path.size() == 1;
@@ -194,7 +223,7 @@ public final class ChainValidator {
       params.setDate(at);
       params.setRevocationEnabled(false); // Revocation does it, with the CRLs Sympa gives
       params.setPolicyQualifiersRejected(false); // OpenSSL ignores qualifiers too
-      params.addCertPathChecker(new SmimePathChecker(signer,
+      params.addCertPathChecker(new SmimePathChecker(signer, leaf,
           signerIsAnchor ? Optional.empty() : Optional.of(anchorCert), policy, findings));
       CertPathValidator.getInstance("PKIX", BcProvider.get()).validate(certPath, params);
     } catch (CertPathValidatorException e) {

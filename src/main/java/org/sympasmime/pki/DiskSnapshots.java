@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.sympasmime.SmimeException;
 
 /**
- * Values read from a file, or from every regular file of a directory, cached under a key made of
+ * The one disk-keyed cache, under certificates, private keys, trust stores and CRLs. Values read
+ * from a file, or from every regular file of a directory, cached under a key made of
  * what is on disk: a file's path, modification time and size; for a directory, the name, time
  * and size of each file in it (links followed, as {@code c_rehash} makes them). Adding,
  * replacing or removing a file therefore makes a new key, and the next call reads the files
@@ -35,8 +37,13 @@ final class DiskSnapshots<V> {
 
   private record DirKey(Path path, Map<String, List<Long>> listing) {}
 
+  /** A state of the disk read in one way among several (a key file opened with a password). */
+  private record VariantKey(Object snapshot, String variant) {}
+
   private final int maxEntries;
   private final Map<Object, V> cache = new ConcurrentHashMap<>();
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
 
   DiskSnapshots(int maxEntries) {
     this.maxEntries = maxEntries;
@@ -76,16 +83,42 @@ final class DiskSnapshots<V> {
 
   /** The cached value for this state of the disk, read on first use. */
   V get(Snapshot snapshot, Reader<V> reader) throws SmimeException {
-    V cached = cache.get(snapshot.key());
+    return get(snapshot.key(), snapshot, reader);
+  }
+
+  /**
+   * The same, for one {@code variant} of reading it: values read with different variants never
+   * stand in for each other (a key cached under one password is not found under another).
+   */
+  V get(Snapshot snapshot, String variant, Reader<V> reader) throws SmimeException {
+    return get(new VariantKey(snapshot.key(), variant), snapshot, reader);
+  }
+
+  private V get(Object key, Snapshot snapshot, Reader<V> reader) throws SmimeException {
+    V cached = cache.get(key);
     if (cached != null) {
+      hits.increment();
       return cached;
     }
+    misses.increment();
     V value = reader.read(snapshot);
     if (cache.size() >= maxEntries) {
       cache.clear();
     }
-    cache.put(snapshot.key(), value);
+    cache.put(key, value);
     return value;
+  }
+
+  long hits() {
+    return hits.sum();
+  }
+
+  long misses() {
+    return misses.sum();
+  }
+
+  int size() {
+    return cache.size();
   }
 
   /** A short, key-free description of why a path could not be read. */

@@ -53,6 +53,7 @@ final class SmimePathChecker extends PKIXCertPathChecker {
   }
 
   private final X509Certificate signer;
+  private final ChainValidator.Role role;
   private final Optional<X509Certificate> anchor;
   private final AlgorithmPolicy policy;
   private final Findings findings;
@@ -62,9 +63,10 @@ final class SmimePathChecker extends PKIXCertPathChecker {
   /**
    * @param anchor the trust anchor's certificate when it is not the signer itself
    */
-  SmimePathChecker(X509Certificate signer, Optional<X509Certificate> anchor,
-      AlgorithmPolicy policy, Findings findings) {
+  SmimePathChecker(X509Certificate signer, ChainValidator.Role role,
+      Optional<X509Certificate> anchor, AlgorithmPolicy policy, Findings findings) {
     this.signer = signer;
+    this.role = role;
     this.anchor = anchor;
     this.policy = policy;
     this.findings = findings;
@@ -97,8 +99,9 @@ final class SmimePathChecker extends PKIXCertPathChecker {
       throws CertPathValidatorException {
     X509Certificate cert = (X509Certificate) certificate;
     boolean isSigner = cert.equals(signer);
-    Optional<ChainValidator.Failure> own = ChainValidator.certificateFailure(cert, isSigner,
-        isSigner && anchor.isEmpty(), policy, findings.warnings);
+    Optional<ChainValidator.Failure> own = ChainValidator.certificateFailure(cert,
+        isSigner ? role : ChainValidator.Role.ISSUER, isSigner && anchor.isEmpty(), policy,
+        findings.warnings);
     if (own.isPresent()) {
       fail(own.get().reason(), own.get().detail());
     }

@@ -66,6 +66,15 @@ public final class SmimeSigningPurpose {
         .orElse(false);
   }
 
+  /**
+   * Why {@code leaf} may not stand at the end of a path as a recipient of encrypted mail: an
+   * extendedKeyUsage without emailProtection. Its keyUsage is {@code smime.encrypt}'s to judge
+   * (key encipherment or agreement, by key type).
+   */
+  public static Optional<ChainValidator.Failure> ofRecipient(X509Certificate leaf) {
+    return extendedKeyUsage(leaf, "");
+  }
+
   /** Why {@code ca} may not issue certificates for mail signers. */
   public static Optional<ChainValidator.Failure> ofIssuer(X509Certificate ca) {
     return extendedKeyUsage(ca, "CA ");

@@ -1,9 +1,7 @@
 package org.sympasmime.rpc;
 
-import java.util.Optional;
-
-/** A protocol-level failure: a JSON-RPC error code, a message, and an optional reason code. */
-public final class RpcException extends Exception {
+/** A protocol-level failure: a JSON-RPC error code, a message, and its reason. */
+public final class RpcException extends Exception implements RpcError {
   private static final long serialVersionUID = 1L;
 
   public static final int PARSE_ERROR = -32700;
@@ -13,27 +11,29 @@ public final class RpcException extends Exception {
   public static final int INTERNAL_ERROR = -32603;
 
   private final int code;
-  private final String reason;
+  private final ProtocolReason reason;
 
-  public RpcException(int code, String message, String reason) {
+  public RpcException(int code, String message, ProtocolReason reason) {
     super(message, null, false, false);
     this.code = code;
     this.reason = reason;
   }
 
-  public RpcException(int code, String message) {
-    this(code, message, null);
-  }
-
   public static RpcException invalidParams(String message) {
-    return new RpcException(INVALID_PARAMS, message, "malformed_input");
+    return new RpcException(INVALID_PARAMS, message, ProtocolReason.MALFORMED_INPUT);
   }
 
-  public int code() {
+  static RpcException invalidRequest(String message) {
+    return new RpcException(INVALID_REQUEST, message, ProtocolReason.MALFORMED_INPUT);
+  }
+
+  @Override
+  public int errorCode() {
     return code;
   }
 
-  public Optional<String> reason() {
-    return Optional.ofNullable(reason);
+  @Override
+  public String reasonId() {
+    return reason.id();
   }
 }

@@ -7,9 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.sympasmime.SmimeException;
 
 /**
  * Line-delimited JSON-RPC 2.0 over a pair of streams. One thread reads lines, a pool runs the
@@ -153,10 +150,10 @@ public final class Server {
   private void refuse(LineReader.Line line, String why, LinkedBlockingQueue<Outgoing> outbox)
       throws InterruptedException {
     JsonNode id = idFromHead(line.bytes());
-    stats.countError("too_large");
-    log("error", "-", id.asText("-"), "too_large", why);
-    outbox.put(new Outgoing(encode(error(id, RpcException.INVALID_REQUEST, why, "too_large")),
-        0));
+    RpcException error =
+        new RpcException(RpcException.INVALID_REQUEST, why, ProtocolReason.TOO_LARGE);
+    logFailure("-", id.asText("-"), error);
+    outbox.put(new Outgoing(encode(Response.failure(id, error).toJson()), 0));
   }
 
   /**
@@ -227,94 +224,76 @@ public final class Server {
   }
 
   /**
-   * Turns one request line into its answer; none for a well-formed notification (a request
-   * without {@code id}), which JSON-RPC 2.0 says must not be answered. Never throws.
+   * Turns one request line into its answer; none for a notification (a request without {@code
+   * id}), which JSON-RPC 2.0 says must not be answered, not even when it fails: its failures go
+   * to the log only. Never throws.
    */
   Optional<JsonNode> answer(byte[] line) {
-    JsonNode request;
+    JsonNode message;
     try {
       Base64Members.Split split = Base64Members.split(line);
-      request = json.readTree(split.line());
-      Base64Members.restore(request, split.decoded());
+      message = json.readTree(split.line());
+      Base64Members.restore(message, split.decoded());
     } catch (IOException e) {
-      stats.countError("parse_error");
-      log("error", "-", "-", "malformed_input", "line is not JSON");
-      return Optional.of(error(NullNode.getInstance(), RpcException.PARSE_ERROR,
-          "parse error: line is not JSON", "malformed_input"));
+      RpcException error = new RpcException(RpcException.PARSE_ERROR,
+          "parse error: line is not JSON", ProtocolReason.MALFORMED_INPUT);
+      logFailure("-", "-", error);
+      return Optional.of(Response.failure(NullNode.getInstance(), error).toJson());
     }
-    JsonNode id = request != null && request.isObject() && request.has("id")
-        ? request.get("id") : NullNode.getInstance();
-    if (!id.isNull() && !id.isTextual() && !id.isIntegralNumber()) {
-      id = NullNode.getInstance();
+    Incoming incoming = Incoming.of(message);
+    if (incoming instanceof Incoming.Request request) {
+      return Optional.of(run(request.id(), request.method(), request.params()).toJson());
     }
-    String method = "-";
+    if (incoming instanceof Incoming.Notification notification) {
+      run(NullNode.getInstance(), notification.method(), notification.params());
+      return Optional.empty();
+    }
+    Incoming.Invalid invalid = (Incoming.Invalid) incoming;
+    logFailure("-", invalid.id().asText("-"), invalid.error());
+    return Optional.of(Response.failure(invalid.id(), invalid.error()).toJson());
+  }
+
+  /** Runs one call and counts it; a failure is logged here, once, answered or not. */
+  private Response run(JsonNode id, String method, JsonNode params) {
     long started = System.nanoTime();
     try {
-      if (request == null || !request.isObject()) {
-        throw new RpcException(RpcException.INVALID_REQUEST, "request must be a JSON object",
-            "malformed_input");
+      Optional<Handler> handler = methods.find(method);
+      if (handler.isEmpty()) {
+        throw new RpcException(RpcException.METHOD_NOT_FOUND, "unknown method: " + method,
+            ProtocolReason.UNKNOWN_METHOD);
       }
-      if (!"2.0".equals(request.path("jsonrpc").asText(null))) {
-        throw new RpcException(RpcException.INVALID_REQUEST, "jsonrpc must be \"2.0\"",
-            "malformed_input");
-      }
-      JsonNode methodNode = request.get("method");
-      if (methodNode == null || !methodNode.isTextual()) {
-        throw new RpcException(RpcException.INVALID_REQUEST, "method must be a string",
-            "malformed_input");
-      }
-      method = methodNode.asText();
-      JsonNode params = request.get("params");
-      if (params == null || params.isNull()) {
-        params = JsonNodeFactory.instance.objectNode();
-      } else if (!params.isObject()) {
+      if (!params.isObject()) {
         throw RpcException.invalidParams("params must be an object");
       }
-      String name = method;
-      Handler handler = methods.find(method).orElseThrow(
-          () -> new RpcException(RpcException.METHOD_NOT_FOUND, "unknown method: " + name));
-      JsonNode result = handler.handle(params);
+      JsonNode result = handler.get().handle(params);
       stats.countCall(method, System.nanoTime() - started);
-      if (!request.has("id")) {
-        return Optional.empty();
+      return Response.success(id, result);
+    } catch (Exception e) {
+      stats.countCall(method, System.nanoTime() - started);
+      if (e instanceof RpcError error && !(e instanceof RuntimeException)) {
+        logFailure(method, id.asText("-"), error);
+        return Response.failure(id, error);
       }
-      ObjectNode response = JsonNodeFactory.instance.objectNode();
-      response.put("jsonrpc", "2.0");
-      response.set("result", result);
-      response.set("id", id);
-      return Optional.of(response);
-    } catch (SmimeException e) {
+      return bug(id, method, e);
+    } catch (Error e) {
       stats.countCall(method, System.nanoTime() - started);
-      stats.countError(e.reason().id());
-      log("error", method, id.asText("-"), e.reason().id(), e.getMessage());
-      return Optional.of(error(id, e.reason().code(), e.getMessage(), e.reason().id()));
-    } catch (RpcException e) {
-      String reason = e.reason().orElse(null);
-      stats.countError(reason != null ? reason : "rpc_" + (-e.code()));
-      log("error", method, id.asText("-"), reason != null ? reason : "rpc", e.getMessage());
-      return Optional.of(error(id, e.code(), e.getMessage(), reason));
-    } catch (RuntimeException | Error e) {
-      // A bug must not take the sidecar down, nor leak internals beyond the class name.
-      stats.countError("internal");
-      log("error", method, id.asText("-"), "internal", e.getClass().getName());
-      logTrace(e);
-      return Optional.of(error(id, RpcException.INTERNAL_ERROR,
-          "internal error: " + e.getClass().getSimpleName(), "internal"));
+      return bug(id, method, e);
     }
   }
 
-  private static ObjectNode error(JsonNode id, int code, String message, String reason) {
-    ObjectNode error = JsonNodeFactory.instance.objectNode();
-    error.put("code", code);
-    error.put("message", message);
-    if (reason != null) {
-      error.putObject("data").put("reason", reason);
-    }
-    ObjectNode response = JsonNodeFactory.instance.objectNode();
-    response.put("jsonrpc", "2.0");
-    response.set("error", error);
-    response.set("id", id);
-    return response;
+  /** A bug must not take the sidecar down, nor leak internals beyond the class name. */
+  private Response bug(JsonNode id, String method, Throwable e) {
+    RpcException error = new RpcException(RpcException.INTERNAL_ERROR,
+        "internal error: " + e.getClass().getSimpleName(), ProtocolReason.INTERNAL);
+    stats.countError(error.reasonId());
+    log("error", method, id.asText("-"), error.reasonId(), e.getClass().getName());
+    logTrace(e);
+    return Response.failure(id, error);
+  }
+
+  private void logFailure(String method, String id, RpcError error) {
+    stats.countError(error.reasonId());
+    log("error", method, id, error.reasonId(), error.getMessage());
   }
 
   private byte[] encode(JsonNode response) {

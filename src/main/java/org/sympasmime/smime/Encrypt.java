@@ -203,6 +203,15 @@ public final class Encrypt {
     };
   }
 
+  /**
+   * Why {@code encrypt} would refuse {@code source} as a recipient at {@code at}
+   * ({@code expired}, {@code wrong_usage}, {@code no_recipients}, ...): the same check, so an
+   * inventory of certificates predicts exactly who Sympa can encrypt to.
+   */
+  public void checkRecipient(RecipientSource source, Instant at) throws SmimeException {
+    usable(source, at);
+  }
+
   /** The recipient's certificate, refused unless someone can open what we encrypt to it. */
   private X509Certificate usable(RecipientSource source, Instant at) throws SmimeException {
     X509Certificate cert;

@@ -205,7 +205,10 @@ public final class Sign {
     return signatureAlgorithm;
   }
 
-  /** Crypt::SMIME's template (section 2.7 of crypt-smime-behaviour.md), CRLF everywhere. */
+  /**
+   * The multipart/signed layout Crypt::SMIME 0.28 writes (header lines, boundary, preamble and
+   * part headers; {@code SignTest.TEMPLATE} holds it), CRLF everywhere.
+   */
   static byte[] multipart(byte[] content, byte[] signature, String micalg) {
     String boundary = boundaryFor(content);
     String delimiter = "--" + boundary;

@@ -209,6 +209,7 @@ class FuzzRpcTest {
     cases.add(sign("4 MB header line as entity", longHeaderLine()));
     cases.add(encrypt("4 MB header line as entity", longHeaderLine()));
     cases.add(x509("ASN.1 nested deep as certificate", pem(deepAsn1(100_000, false))));
+    cases.add(check("ASN.1 nested deep as certificate", pem(deepAsn1(100_000, false))));
 
     while (cases.size() < REQUESTS) {
       int dice = random.nextInt(100);
@@ -241,7 +242,8 @@ class FuzzRpcTest {
         cases.add(encrypt("random entity", random(random, random.nextInt(2048))));
       } else {
         byte[] der = mutate(certDer, random);
-        cases.add(x509("mutated certificate", pem(der)));
+        cases.add(random.nextBoolean()
+            ? x509("mutated certificate", pem(der)) : check("mutated certificate", pem(der)));
       }
     }
     return cases.subList(0, REQUESTS);
@@ -282,6 +284,12 @@ class FuzzRpcTest {
     ObjectNode p = JSON.createObjectNode();
     p.put("pem", pem);
     return new Case("x509.parse", kind, p);
+  }
+
+  private static Case check(String kind, String pem) {
+    ObjectNode p = JSON.createObjectNode();
+    p.put("pem", pem).put("cafile", pki.path("ca.crt").toString());
+    return new Case("x509.check", kind, p);
   }
 
   private static Map<Integer, JsonNode> serve(MethodTable table, List<Case> cases,

@@ -95,7 +95,7 @@ class SmimeMethodsTest {
     both.put("path", pki.cert("alice").toString());
     both.put("pem", pki.pem("alice"));
     assertEquals(RpcException.INVALID_PARAMS,
-        assertThrows(RpcException.class, () -> encrypt.handle(enc)).code());
+        assertThrows(RpcException.class, () -> encrypt.handle(enc)).errorCode());
     enc.putArray("recipients");
     assertEquals(Reason.NO_RECIPIENTS,
         assertThrows(SmimeException.class, () -> encrypt.handle(enc)).reason());
@@ -108,7 +108,7 @@ class SmimeMethodsTest {
     dec.put("message_b64", "not base64!");
     dec.putArray("keys");
     assertEquals(RpcException.INVALID_PARAMS,
-        assertThrows(RpcException.class, () -> decrypt.handle(dec)).code());
+        assertThrows(RpcException.class, () -> decrypt.handle(dec)).errorCode());
     dec.put("message_b64",
         b64("Content-Type: text/plain\n\nx".getBytes(StandardCharsets.US_ASCII)));
     assertEquals(Reason.NOT_SMIME,

@@ -79,4 +79,17 @@ class DiskSnapshotsTest {
         () -> DiskSnapshots.snapshot(dir.resolve("missing")));
     assertEquals("no such file or directory", DiskSnapshots.why(e));
   }
+
+  @Test
+  void variantsOfOneFileAreCachedApart(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("private_key"), "k");
+    AtomicInteger opened = new AtomicInteger();
+    DiskSnapshots.Reader<String> reader = s -> "read " + opened.incrementAndGet();
+    DiskSnapshots.Snapshot snapshot = DiskSnapshots.snapshot(file);
+    assertEquals("read 1", cache.get(snapshot, "password A", reader));
+    assertEquals("read 2", cache.get(snapshot, "password B", reader));
+    assertEquals("read 1", cache.get(DiskSnapshots.snapshot(file), "password A", reader));
+    assertEquals(2, cache.misses());
+    assertEquals(1, cache.hits());
+  }
 }

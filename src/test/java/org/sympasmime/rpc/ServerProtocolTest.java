@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -16,9 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.sympasmime.Reason;
 import org.sympasmime.methods.Registry;
 import org.sympasmime.pki.KeyMaterial;
 
@@ -106,10 +110,13 @@ class ServerProtocolTest {
   }
 
   @Test
-  void jsonThatIsNotAnObjectIsAnInvalidRequest() throws Exception {
+  void jsonThatIsNotARequestIsAnInvalidRequestWithNullId() throws Exception {
+    // The last two have no id but are no notifications: an Invalid Request is answered.
     List<JsonNode> answers = serve("[]\n[1,2]\n42\n\"text\"\ntrue\nnull\n"
-        + "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"service.version\"}]\n");
-    assertEquals(7, answers.size());
+        + "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"service.version\"}]\n"
+        + "{\"jsonrpc\":\"1.0\",\"method\":\"service.version\"}\n"
+        + "{\"jsonrpc\":\"2.0\",\"method\":5}\n");
+    assertEquals(9, answers.size());
     for (JsonNode a : answers) {
       assertError(a, -32600, JsonNodeFactory.instance.nullNode());
     }
@@ -233,6 +240,41 @@ class ServerProtocolTest {
         + echo(9, "two".getBytes(StandardCharsets.US_ASCII)));
     assertEquals(1, answers.size());
     assertEquals(9, answers.get(0).path("id").asInt());
+  }
+
+  @Test
+  void failedNotificationsGetNoAnswerEitherButALogLine() throws Exception {
+    List<JsonNode> answers = serve(
+        "{\"jsonrpc\":\"2.0\",\"method\":\"no.such.method\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"method\":\"service.echo\",\"params\":{}}\n"
+            + "{\"jsonrpc\":\"2.0\",\"method\":\"service.echo\",\"params\":[1]}\n"
+            + echo(7, new byte[0]));
+    assertEquals(1, answers.size(), answers.toString());
+    assertEquals(7, answers.get(0).path("id").asInt());
+    String logged = log.toString(StandardCharsets.UTF_8);
+    assertTrue(logged.contains("method=no.such.method id=- reason=unknown_method"), logged);
+    assertEquals(3, logged.lines().filter(l -> l.contains("id=- reason=")).count(), logged);
+  }
+
+  @Test
+  void everyErrorCarriesAReasonFromTheOneTable() throws Exception {
+    Set<String> reasons = new HashSet<>();
+    for (Reason reason : Reason.values()) {
+      reasons.add(reason.id());
+    }
+    for (ProtocolReason reason : ProtocolReason.values()) {
+      assertTrue(reasons.contains(reason.id()), reason.id() + " is not in Reason");
+    }
+    List<JsonNode> answers = serve("garbage\n[1]\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"service.echo\",\"params\":[]}\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"smime.decrypt\","
+        + "\"params\":{\"message_b64\":\"AAAA\",\"keys\":[]}}\n");
+    assertEquals(5, answers.size());
+    for (JsonNode answer : answers) {
+      String reason = answer.path("error").path("data").path("reason").asText("");
+      assertTrue(reasons.contains(reason), answer.toString());
+    }
   }
 
   @Test

@@ -29,8 +29,8 @@ import org.sympasmime.pki.TrustStores;
 import org.sympasmime.testutil.SignedMailPki;
 
 /**
- * smime.verify against the real-world corpus (/work/shared/corpus, system property
- * {@code corpus.dir}); skipped when it is absent. Expected results are the manifests'.
+ * smime.verify against the real-world corpus ({@code t/corpus} of the repository, system
+ * property {@code corpus.dir}); skipped when it is absent. Expected results are the manifests'.
  */
 class VerifyCorpusTest {
   private static final Verify VERIFIER = new Verify(new TrustStores());
