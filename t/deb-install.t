@@ -108,8 +108,14 @@ foreach my $path (
 ) {
     ok((grep { $_ eq $path } @files), "the package has $path");
 }
-foreach my $name (map { s{\A.*/}{}r } grep { -f and !-l } glob 'perl/bin/*') {
-    ok -x "/usr/sbin/$name", "$name is on PATH";
+foreach my $name (map { s{\A.*/}{}r } glob 'perl/bin/*') {
+    ok -x "/usr/sbin/$name",                "$name is on PATH";
+    ok -f "/usr/share/man/man8/$name.8.gz", "man 8 $name";
+    next if -l "perl/bin/$name";
+    # Through the link in /usr/sbin, with the installed modules.
+    my ($rc, $out) = run("/usr/sbin/$name", '--help');
+    is $rc, 0, "$name --help runs from PATH" or diag $out;
+    like $out, qr/usage/i, "$name --help: its usage";
 }
 ok -f "$SHARE/sympa-smime.jsa", 'install: the class-data-sharing archive';
 my %env = SympaE2E::Shim::_dropin_env();
