@@ -29,7 +29,7 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 my @KEYS =
     qw(jar java java_opts timeout idle_timeout cipher key_transport crl_path
     crl_required require_authenticated_encryption md5 sha1 dsa min_rsa_bits
-    strong_rsa_bits min_ec_bits);
+    strong_rsa_bits min_ec_bits fallback);
 
 # The algorithm policy of smime.verify and smime.sign.  Unset, the sidecar's
 # defaults apply: they are written once, in the sidecar (AlgorithmPolicy).
@@ -72,6 +72,9 @@ my %DEFAULT = (
 
     # Off: mail encrypted with CBC and not signed is what most clients send.
     require_authenticated_encryption => 0,
+
+    # What a daemon does when the sidecar cannot run (fallback()).
+    fallback => 'auto',
 );
 
 # Yes/no settings.
@@ -121,6 +124,26 @@ sub algorithm_policy {
 }
 
 sub env_name { return $ENV_NAME{$_[1]} }
+
+# Whether a Sympa process whose sidecar cannot run may do S/MIME with
+# Sympa's own functions (Crypt::SMIME): undef when it may, else why not.
+# "auto" falls back unless a setting asks for a check only the sidecar
+# makes, which Crypt::SMIME would silently drop, or the settings cannot be
+# trusted, so that what they ask for is not known.
+sub fallback {
+    my $class = shift;
+    my $conf  = shift;
+
+    return 'fallback = no' if $conf->{fallback} eq 'no';
+    return undef           if $conf->{fallback} eq 'yes';
+    return 'the settings cannot be trusted' if defined $conf->{error};
+    return 'crl_path is set, which Crypt::SMIME does not check'
+        if defined $conf->{crl_path} and length $conf->{crl_path};
+    return
+        'require_authenticated_encryption is set, which Crypt::SMIME does not check'
+        if $conf->{require_authenticated_encryption};
+    return undef;
+}
 
 # The jar that comes with this checkout: .../perl/lib/Sympa/SMIME/Config.pm
 # lives four levels below the repository root.
@@ -261,6 +284,22 @@ sub _build {
             $conf{$key} = 1;
         }
     }
+    # Falling back gives up what only the sidecar checks: a value we cannot
+    # read fails closed.
+    my $fallback = lc($conf{fallback} =~ s/\A\s+|\s+\z//gr);
+    $fallback = 'yes' if $fallback =~ /\A(?:1|true|on)\z/;
+    $fallback = 'no'  if $fallback =~ /\A(?:0|false|off)\z/;
+    unless ($fallback =~ /\A(?:auto|yes|no)\z/) {
+        _warn_once(
+            "fallback:$conf{fallback}",
+            'sympa-smime: fallback "%s" (%s) is not auto, yes or no; taken as no',
+            $conf{fallback},
+            $sources{fallback}
+        );
+        $fallback = 'no';
+    }
+    $conf{fallback} = $fallback;
+
     _warn_once('crl_required:alone',
         'sympa-smime: crl_required is set but crl_path is not; no revocation checking'
     ) if $conf{crl_required} and not defined $conf{crl_path};

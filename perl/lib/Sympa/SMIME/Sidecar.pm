@@ -32,6 +32,12 @@ our $VERSION = '0.1.0';
 # it is killed.  A package variable so that tests can shorten it.
 our $REAP_GRACE = 5;
 
+# Seconds during which a sidecar found unable to run (its JVM dies before
+# answering anything) is not started again: each try costs a JVM start and
+# log lines, for every message.  A package variable so that tests can
+# shorten it.
+our $RETRY_AFTER = 60;
+
 use constant READ_CHUNK  => 1 << 16;
 use constant WRITE_CHUNK => 1 << 16;
 use constant STDERR_KEEP => 3;
@@ -231,17 +237,40 @@ sub _run {
 
     my @answers = (undef) x @$requests;
     my $failure;
+    my $first_death;
     my $idle_retried = 0;
     for (my $attempt = 1 ; $attempt <= 2 ; $attempt++) {
         my @todo = grep { not defined $answers[$_] } 0 .. $#$requests;
         last unless @todo;
 
+        my $down = $self->{down};
+        if ($down and _now() < $down->{until} and not $self->{proc}) {
+            _log('debug', 'sidecar: not started again yet: %s',
+                $down->{error}->message);
+            $failure = $down->{error};
+            last;
+        }
         if (my $error = $self->_ensure_started) {
             $failure = $error;
             last;
         }
         my $proc  = $self->{proc};
         my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
+
+        # The restart after a death first asks the new sidecar a question of
+        # its own: no answer means it does not run at all (a JVM that does
+        # not start, a jar that is no sidecar), which says nothing of these
+        # requests; an answer means they are what killed the first one, and
+        # they are sent once more.
+        if ($attempt == 2) {
+            if (my $error = $self->_probe($limit)) {
+                $failure = $error;
+                last;
+            }
+            _log('err', 'sidecar: %s; restarting it', $first_death)
+                if defined $first_death;
+        }
+        delete $self->{down};
 
         $self->{busy} = 1;
         my ($status, $detail) =
@@ -284,7 +313,10 @@ sub _run {
         my $what = sprintf 'sidecar (pid %d) failed: %s; %s',
             $pid, $detail, $end;
         if ($attempt == 1) {
-            _log('err', 'sidecar: %s; restarting it', $what);
+            # Said at err once the new sidecar answers (_probe): if it does
+            # not, the sidecar cannot run at all, and that is the one line.
+            $first_death = $what;
+            _log('debug', 'sidecar: %s; restarting it', $what);
             next;
         }
         $failure = Sympa::SMIME::Sidecar::Error->new(
@@ -303,6 +335,35 @@ sub _run {
         };
     }
     return @answers;
+}
+
+# Sends service.version to the sidecar just started.  Returns undef when it
+# answers, else an Error (cannot_run) after stopping it; no sidecar is then
+# started for $RETRY_AFTER seconds.
+sub _probe {
+    my ($self, $limit) = @_;
+
+    my $proc   = $self->{proc};
+    my @answer = (undef);
+    $self->{busy} = 1;
+    my ($status, $detail) =
+        $self->_exchange([['service.version', {}]], [0], \@answer, $limit);
+    $self->{busy} = 0;
+    return undef if $status eq 'ok';
+
+    my $end = $self->_stop(kill => ($status ne 'dead'));
+    $detail = "no answer within $limit s" if $status eq 'timeout';
+    my $error = Sympa::SMIME::Sidecar::Error->new(
+        reason     => 'sidecar_unavailable',
+        cannot_run => 1,
+        message    => sprintf(
+            'sidecar (pid %d) does not run: %s; %s (after one restart)',
+            $proc->{pid}, $detail, $end
+        ),
+    );
+    _log('debug', 'sidecar: %s', $error->message);
+    $self->{down} = {until => _now() + $RETRY_AFTER, error => $error};
+    return $error;
 }
 
 # A child process must not use, signal or reap the sidecar of its parent:
@@ -356,15 +417,17 @@ sub _start {
     my $conf = $self->config;
     if (defined $conf->{error}) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => $conf->{error},
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => $conf->{error},
         );
     }
-    my $java = _find_java($conf->{java});
+    my $java = find_java($conf->{java});
     unless (defined $java) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'java not found: "%s" (%s; set SYMPA_SMIME_JAVA or java in %s)',
                 $conf->{java},
                 (   $conf->{java} =~ m{/}
@@ -377,8 +440,9 @@ sub _start {
     }
     unless (-f $conf->{jar} and -r _) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'jar not found: %s (set SYMPA_SMIME_JAR or jar in %s)',
                 $conf->{jar}, $conf->{config_file}
             ),
@@ -388,8 +452,9 @@ sub _start {
     if (not @options and $conf->{java_opts} =~ /\S/) {
         # shellwords() gives nothing at all on an unbalanced quote.
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'java_opts cannot be parsed (%s): %s',
                 $conf->{sources}{java_opts},
                 $conf->{java_opts}
@@ -398,6 +463,7 @@ sub _start {
     }
     my @command = (
         $java,
+        owner_option(),
         JVM_OPTIONS,
         _archive_options($conf->{jar}),
         (   $conf->{idle_timeout}
@@ -414,8 +480,9 @@ sub _start {
         my $why = $@ || 'unknown error';
         $why =~ s/ at \S+ line \d+\.?\n?\z//;
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => "cannot start $java -jar $conf->{jar}: $why",
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => "cannot start $java -jar $conf->{jar}: $why",
         );
     }
     # Never block on a pipe: a full pipe must not stop us from reading the
@@ -467,7 +534,20 @@ sub _idle_exit {
             and $proc->{status} == 0);
 }
 
-sub _find_java {
+# -Dsympa.smime.owner=PROGRAM/PID: which process a sidecar belongs to, for
+# ps.  The JVM ignores it.  Made at each start, so that the sidecar a forked
+# child starts for itself names the child.
+sub owner_option {
+    my $program = $0;
+    $program =~ s{\A.*/}{};
+    $program =~ s{[^\w.+-]}{_}g;
+    $program = 'perl' unless length $program;
+    return "-Dsympa.smime.owner=$program/$$";
+}
+
+# The java to run: $java if it has a slash in it, else the first in PATH;
+# undef when it is not an executable file.
+sub find_java {
     my $java = shift;
     return undef unless defined $java and length $java;
     if ($java =~ m{/}) {
@@ -982,8 +1062,9 @@ sub new {
         reason  => (defined $args{reason}  ? $args{reason}  : 'internal'),
         message => (defined $args{message} ? $args{message} : ''),
         code    => (defined $args{code}    ? $args{code}    : 0),
-        data    => $args{data},
-        method  => $args{method},
+        data       => $args{data},
+        method     => $args{method},
+        cannot_run => ($args{cannot_run} ? 1 : 0),
     }, $class;
 }
 
@@ -1014,6 +1095,8 @@ sub message { return $_[0]->{message} }
 sub code    { return $_[0]->{code} }
 sub data    { return $_[0]->{data} }
 sub method  { return $_[0]->{method} }
+
+sub cannot_run { return $_[0]->{cannot_run} }
 
 sub as_string {
     my $self = shift;
