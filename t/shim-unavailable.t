@@ -30,9 +30,10 @@ my $secure = fake_list($home, 'secure');
 sub reported {
     my $r = shift;
     return [
-        map  { $_->[1] }
-        grep { $_->[0] !~ /^debug/ and $_->[1] !~ /the sidecar cannot run/ }
-            @{$r->{levels}}
+        map { $_->[1] }
+            grep {
+            $_->[0] !~ /^debug/ and $_->[1] !~ /the sidecar cannot run/
+            } @{$r->{levels}}
     ];
 }
 

@@ -134,8 +134,8 @@ sub fallback {
     my $class = shift;
     my $conf  = shift;
 
-    return 'fallback = no' if $conf->{fallback} eq 'no';
-    return undef           if $conf->{fallback} eq 'yes';
+    return 'fallback = no'                  if $conf->{fallback} eq 'no';
+    return undef                            if $conf->{fallback} eq 'yes';
     return 'the settings cannot be trusted' if defined $conf->{error};
     return 'crl_path is set, which Crypt::SMIME does not check'
         if defined $conf->{crl_path} and length $conf->{crl_path};

@@ -149,31 +149,31 @@ sub _announce {
     my $java  = Sympa::SMIME::Sidecar::find_java($conf->{java});
     my $sympa = eval { require Sympa::Constants; Sympa::Constants::VERSION() }
         // 'unknown';
-    my $jar_ok = (length $jar and -f $jar and -r _);
+    my $jar_ok  = (length $jar and -f $jar and -r _);
     my $why_not = Sympa::SMIME::Config->fallback($conf);
     $log->syslog(
         (($jar_ok and defined $java) ? 'notice' : 'err'),
         'sympa-smime %s: shim loaded in %s (pid %d): jar %s%s, java %s, Sympa %s; if the sidecar cannot run: %s',
         $VERSION,
         $PROGRAM_NAME,
-        $PID,
-        $jar,
+        $PID, $jar,
         ($jar_ok ? '' : ' (missing)'),
-        (   defined $java
-            ? $java
+        (   defined $java ? $java
             : sprintf('"%s" (not found)', $conf->{java} // '')
         ),
         $sympa,
-        (   defined $why_not
-            ? "fail closed ($why_not)"
+        (   defined $why_not ? "fail closed ($why_not)"
             : "fall back to Crypt::SMIME (fallback = $conf->{fallback})"
         )
     );
+
     unless (_version_in($sympa, TESTED_SYMPA)) {
         $log->syslog(
             'err',
             'sympa-smime %s: Sympa %s is outside the versions it was tested with (%s to %s); S/MIME may not work as expected',
-            $VERSION, $sympa, TESTED_SYMPA
+            $VERSION,
+            $sympa,
+            TESTED_SYMPA
         );
     }
     return;
@@ -194,7 +194,7 @@ sub _version_in {
         }
         return 0;
     };
-    return ($compare->($version, $low) >= 0
+    return (    $compare->($version, $low) >= 0
             and $compare->($version, $high) <= 0) ? 1 : 0;
 }
 
@@ -238,7 +238,7 @@ sub _cannot_run {
     my $error = shift;
 
     my $why_not = Sympa::SMIME::Config->fallback(_config());
-    if (not defined $why_not and not ($running and $ORIGINAL{$running})) {
+    if (not defined $why_not and not($running and $ORIGINAL{$running})) {
         $why_not = 'no function of Sympa to fall back to';
     }
     if (not defined $why_not) {
@@ -297,13 +297,16 @@ sub _call {
         if ($unavailable_said =~ /\A$PID:/) {
             $unavailable_said = '';
             $log->syslog('notice',
-                'sympa-smime: the sidecar runs again; S/MIME goes through it');
+                'sympa-smime: the sidecar runs again; S/MIME goes through it'
+            );
         }
         return $result;
     }
 
     if (Scalar::Util::blessed($error) and $error->can('reason')) {
-        _cannot_run($error) if $error->can('cannot_run') and $error->cannot_run;
+        _cannot_run($error)
+            if $error->can('cannot_run')
+            and $error->cannot_run;
         return (undef, "$error");
     }
     $error = 'no result' unless defined $error and length $error;
@@ -400,7 +403,9 @@ sub _head {
 # is marked protected, so it is delivered intact as Sympa's documentation
 # says, not decorated; with require_authenticated_encryption, so is one whose
 # encryption was not authenticated and that the sender did not sign inside.
-sub smime_decrypt { return _guard('Sympa::Message::smime_decrypt', \&_smime_decrypt, @_) }
+sub smime_decrypt {
+    return _guard('Sympa::Message::smime_decrypt', \&_smime_decrypt, @_);
+}
 
 sub _smime_decrypt {
     $log->syslog('debug2', '(%s)', @_);
@@ -512,7 +517,9 @@ sub _smime_decrypt {
 # Changes: cipher and key transport come from the sidecar's configuration, and
 # a file holding no usable certificate, expired or not for encryption is
 # refused instead of giving an envelope nobody can open.
-sub smime_encrypt { return _guard('Sympa::Message::smime_encrypt', \&_smime_encrypt, @_) }
+sub smime_encrypt {
+    return _guard('Sympa::Message::smime_encrypt', \&_smime_encrypt, @_);
+}
 
 sub _smime_encrypt {
     $log->syslog('debug2', '(%s, %s)', @_);
@@ -588,7 +595,9 @@ sub _smime_encrypt {
 # FIXME); an expired or unusable list certificate is refused (the message
 # then goes unsigned, as after any failure); only the header of the result is
 # parsed, in memory, so an unusable tmpdir no longer makes it die.
-sub smime_sign { return _guard('Sympa::Message::smime_sign', \&_smime_sign, @_) }
+sub smime_sign {
+    return _guard('Sympa::Message::smime_sign', \&_smime_sign, @_);
+}
 
 sub _smime_sign {
     $log->syslog('debug2', '(%s)', @_);
@@ -723,7 +732,10 @@ sub _signed_by {
 # certificate without keyUsage no longer makes it die; only cafile and capath
 # are trusted when one of them is set; the log line gives the reason code;
 # with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
-sub check_smime_signature { return _guard('Sympa::Message::check_smime_signature', \&_check_smime_signature, @_) }
+sub check_smime_signature {
+    return _guard('Sympa::Message::check_smime_signature',
+        \&_check_smime_signature, @_);
+}
 
 sub _check_smime_signature {
     $log->syslog('debug2', '(%s)', @_);
@@ -865,7 +877,9 @@ sub _crlf {
 # digitalSignature or nonRepudiation; enc is keyEncipherment, or keyAgreement
 # on an EC key), so certificates without keyUsage or extensions no longer
 # make it die.
-sub parse_cert { return _guard('Sympa::Tools::SMIME::parse_cert', \&_parse_cert, @_) }
+sub parse_cert {
+    return _guard('Sympa::Tools::SMIME::parse_cert', \&_parse_cert, @_);
+}
 
 sub _parse_cert {
     my %arg = @_;

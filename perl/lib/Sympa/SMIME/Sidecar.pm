@@ -245,8 +245,11 @@ sub _run {
 
         my $down = $self->{down};
         if ($down and _now() < $down->{until} and not $self->{proc}) {
-            _log('debug', 'sidecar: not started again yet: %s',
-                $down->{error}->message);
+            _log(
+                'debug',
+                'sidecar: not started again yet: %s',
+                $down->{error}->message
+            );
             $failure = $down->{error};
             last;
         }
@@ -1059,9 +1062,9 @@ use overload
 sub new {
     my ($class, %args) = @_;
     return bless {
-        reason  => (defined $args{reason}  ? $args{reason}  : 'internal'),
-        message => (defined $args{message} ? $args{message} : ''),
-        code    => (defined $args{code}    ? $args{code}    : 0),
+        reason     => (defined $args{reason}  ? $args{reason}  : 'internal'),
+        message    => (defined $args{message} ? $args{message} : ''),
+        code       => (defined $args{code}    ? $args{code}    : 0),
         data       => $args{data},
         method     => $args{method},
         cannot_run => ($args{cannot_run} ? 1 : 0),
