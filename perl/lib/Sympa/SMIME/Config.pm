@@ -517,7 +517,7 @@ Class method.  Returns a new hashref with the keys C<jar>, C<java>,
 C<java_opts>, C<timeout>, C<idle_timeout> (whole seconds, 0: never),
 C<cipher>, C<key_transport>, C<crl_path> (undef
 when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
-1), C<config_file> (the file that was looked at), C<sources> (a hashref
+1), C<fallback> (C<auto>, C<yes> or C<no>), C<config_file> (the file that was looked at), C<sources> (a hashref
 telling, for each setting, C<env>, C<file> or C<default>) and, when the file
 cannot be trusted, C<error> (why; L<Sympa::SMIME::Sidecar> then starts no
 sidecar).
@@ -542,6 +542,16 @@ C<require_authenticated_encryption> that is neither yes nor no,
 C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.
+
+=item fallback ( $conf )
+
+Class method.  Whether a process whose sidecar cannot run may use Sympa's own
+S/MIME functions, for the settings C<$conf> (as L</load> returns them):
+undef when it may, else why not (C<fallback = no>; with C<fallback = auto>,
+the default: C<crl_path> or C<require_authenticated_encryption> set, which
+Crypt::SMIME does not check, or an untrusted configuration file).
+C<fallback> is C<auto>, C<yes> or C<no> (also C<1>/C<0>, C<true>/C<false>,
+C<on>/C<off>); any other value is reported once and taken as C<no>.
 
 =item config_file ( )
 
@@ -583,13 +593,15 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   crl_path      = /etc/sympa/crls
   crl_required  = no
   require_authenticated_encryption = no
+  fallback      = auto
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
 C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_IDLE_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
-C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
-C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
+C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED>,
+C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> and C<SYMPA_SMIME_FALLBACK>
+take precedence over the file.
 
 =head1 SEE ALSO
 

@@ -15,6 +15,7 @@ use warnings;
 use English      qw(-no_match_vars);
 use MIME::Base64 qw();
 use Scalar::Util qw();
+use Sub::Util    qw();
 
 # All of our code is loaded now, as the daemon starts: sympa-smime-disable or
 # a package removal may take the modules away while it runs.
@@ -197,6 +198,13 @@ sub _version_in {
     return (    $compare->($version, $low) >= 0
             and $compare->($version, $high) <= 0) ? 1 : 0;
 }
+
+# Sympa's log names the function that logs: the lines of the functions run
+# by _guard keep the names they had, Sympa::SMIME::Shim::smime_sign() and so
+# on.
+Sub::Util::set_subname(__PACKAGE__ . "::$_", __PACKAGE__->can("_$_"))
+    foreach qw(check_smime_signature smime_decrypt smime_encrypt smime_sign
+    parse_cert);
 
 # Runs $code, the shim's function for $full_name, with @args.  A sidecar
 # that cannot run (_cannot_run) makes it run Sympa's own function instead,
@@ -1008,6 +1016,22 @@ once; for the others a hook at the front of C<@INC> loads the real module,
 then patches it.  Sympa's scripts C<use lib> their library after C<PERL5OPT>
 has loaded this module, so C<lib-E<gt>import> puts the hook back in front.
 Each function is replaced once; the original is kept in C<%ORIGINAL>.
+
+Every module of the shim is loaded with it, so that the modules removed
+while the process runs (C<sympa-smime-disable>, a package removal without a
+restart) do not break it.  When the process opens Sympa's log, one line at
+C<notice> (C<err> when the jar or java is missing) gives the shim's version,
+the program and pid, the jar, java, Sympa's version and what happens if the
+sidecar cannot run; a Sympa outside 6.2.70 to 6.2.80 gets a line at C<err>.
+
+When the sidecar cannot run (an error with C<cannot_run>, see
+L<Sympa::SMIME::Sidecar/Failures>), the replaced function runs Sympa's
+original from C<%ORIGINAL> instead, if Crypt::SMIME (Crypt::OpenSSL::X509 for
+parse_cert) is installed and the setting C<fallback> allows it
+(L<Sympa::SMIME::Config/fallback>); otherwise it fails as on any failure.
+One line at C<err> per process says which, and a C<notice> line when the
+sidecar runs again.  A refusal, a timeout or a sidecar dying on a request
+never falls back.
 
 The functions keep the 6.2.70 contract (return values, the C<smime_signed>,
 C<smime_crypted>, C<orig_msg_as_string> and C<protected> attributes, the way

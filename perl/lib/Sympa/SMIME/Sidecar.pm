@@ -1155,7 +1155,9 @@ the next calls.  It is restarted when it died (the call is then sent again,
 once), killed when it does not answer in time, and stopped when the process
 exits.  Its stderr lines go to Sympa's log.
 
-The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
+The command is C<java> with C<-Dsympa.smime.owner=PROGRAM/PID> (the base
+name of C<$0> and the pid of the process that starts it, so that C<ps> tells
+the sidecars apart; see L</owner_option>), C<-XX:+ExitOnOutOfMemoryError
 -XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
 C<-XX:SharedArchiveFile=ARCHIVE -Xshare:auto> when the class-data-sharing
 archive of the jar (F<sympa-smime.jsa> next to F<sympa-smime.jar>, see
@@ -1201,7 +1203,17 @@ of F<docs/protocol.md>, the client itself gives these:
 Java or the jar is missing, the configuration file can be changed by others
 than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
-sent; it is then killed) twice in a row while handling the call.  The
+sent; it is then killed) twice in a row while handling the call.
+
+After the first death, the new sidecar is asked C<service.version> before
+the call is sent again.  When it does not answer either, the sidecar cannot
+run at all (a JVM that does not start, a jar that is no sidecar): the error
+then says C<does not run>, and for C<$Sympa::SMIME::Sidecar::RETRY_AFTER>
+seconds (60) no sidecar is started again, each call failing at once with the
+same error.  The errors of a sidecar that cannot run (missing java or jar,
+untrusted configuration, unparsable C<java_opts>, a failed start, this one)
+have C<cannot_run> set; a sidecar that answered C<service.version> but dies
+again on the call does not: the call is what kills it.  The
 message names the path or tells how the sidecar ended, with its last stderr
 lines; for a sidecar that ran out of memory it says so, and that C<-Xmx> in
 C<java_opts> gives it a larger heap.
@@ -1289,6 +1301,17 @@ C<$jar>: the same name with F<.jsa> for F<.jar>.  The build makes one for
 F<target/sympa-smime.jar>, and L<sympa-smime-enable> one for the installed
 jar.
 
+=item owner_option ( )
+
+Function.  C<-Dsympa.smime.owner=PROGRAM/PID>, as put on the command line of
+a sidecar started now: the base name of C<$0> (characters other than
+letters, digits, C<.>, C<+>, C<-> and C<_> as C<_>) and C<$$>.
+
+=item find_java ( $java )
+
+Function.  The java that would run: C<$java> when it holds a C</>, else the
+first C<$java> in C<PATH>; undef when that is not an executable file.
+
 =item json_class ( )
 
 Function.  The JSON module in use: L<Cpanel::JSON::XS> if installed, else
@@ -1321,7 +1344,9 @@ line breaks.
 Stringifies to C<"reason: message">.  Accessors: C<reason> (stable snake_case
 code, see above and F<docs/protocol.md>), C<message> (one line, never key
 material nor passwords), C<code> (the JSON-RPC code, 0 for errors of the
-client itself), C<data> (the error's C<data> hashref, if any), C<method>.
+client itself), C<data> (the error's C<data> hashref, if any), C<method>, C<cannot_run>
+(true when the sidecar cannot run at all, see L</Failures>, rather than
+failing on this call).
 
 C<new(reason =E<gt> ..., message =E<gt> ..., code =E<gt> ..., data =E<gt> ...,
 method =E<gt> ...)> makes one (reason C<internal> by default),
