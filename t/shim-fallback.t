@@ -158,6 +158,19 @@ sub cannot_run_lines {
     $a = ask($daemon, check_smime_signature => $untrusted);
     is $a->{result}, 'undef', 'Crypt::SMIME refuses the untrusted signer';
     is scalar(cannot_run_lines($a)), 0, 'no second err line';
+
+    # The jar back (re-enabled): the sidecar again, without a restart.
+    make_path("$dir/share");
+    copy($ENV{SYMPA_SMIME_JAR}, "$dir/share/sympa-smime.jar") or die $!;
+    $xs = $a->{xs};
+    $a  = ask($daemon, check_smime_signature => $signed);
+    is $a->{result}, 1,   'jar back: verifies';
+    is $a->{xs},     $xs, 'jar back: not through Crypt::SMIME';
+    like $a->{sidecar}, qr/\A\d+\z/, 'jar back: a sidecar runs';
+    is_deeply [grep { /sidecar runs again/ } @{$a->{logs}}],
+        [
+        'notice sympa-smime: the sidecar runs again; S/MIME goes through it'],
+        'jar back: a notice line says so';
     stop($daemon);
 }
 

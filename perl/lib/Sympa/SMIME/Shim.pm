@@ -51,9 +51,10 @@ my %loading;    # Files the @INC hook is loading, against re-entry.
 # cannot run falls back to (_guard).
 our $running;
 
-# What was said of a sidecar that cannot run, and in which process: said
-# once per process ("pid:how"), again when it runs again.
-my $unavailable_said = '';
+# What was said of a sidecar that cannot run ("fallback" or "closed": both
+# happen in one process when only one of the XS modules is installed), by
+# the pid that said it: once per process, again once it has run again.
+my %unavailable_said;
 
 # The pid that logged the notice line of _announce.
 my $announced;
@@ -258,8 +259,8 @@ sub _cannot_run {
     }
 
     my $how = defined $why_not ? 'closed' : 'fallback';
-    unless ($unavailable_said eq "$PID:$how") {
-        $unavailable_said = "$PID:$how";
+    unless (($unavailable_said{$how} // 0) == $PID) {
+        $unavailable_said{$how} = $PID;
         $log->syslog(
             'err',
             'sympa-smime: the sidecar cannot run (%s); %s until it runs again',
@@ -302,8 +303,8 @@ sub _call {
     };
     my $error = $EVAL_ERROR;
     if (ref $result eq 'HASH') {
-        if ($unavailable_said =~ /\A$PID:/) {
-            $unavailable_said = '';
+        if (grep { $_ == $PID } values %unavailable_said) {
+            %unavailable_said = ();
             $log->syslog('notice',
                 'sympa-smime: the sidecar runs again; S/MIME goes through it'
             );
