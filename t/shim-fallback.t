@@ -223,25 +223,38 @@ foreach my $case (
     stop($daemon);
 }
 
-# A wrong java: missing, or one that does not start a sidecar.
-foreach my $java ('/no/such/java', '/bin/false') {
-    my $dir    = install();
-    my $daemon = daemon($dir, SYMPA_SMIME_JAVA => $java);
+# A wrong java (missing, or one that does not start a sidecar), a jar that is
+# no jar.
+foreach my $case (
+    [   'missing java',
+        {SYMPA_SMIME_JAVA => '/no/such/java'},
+        qr/java not found: "\/no\/such\/java"/
+    ],
+    [   'java /bin/false',
+        {SYMPA_SMIME_JAVA => '/bin/false'},
+        qr/does not run: .*exited with status 1/
+    ],
+    [   'corrupt jar',
+        {corrupt_jar => 1},
+        qr/does not run: .*Invalid or corrupt jarfile/
+    ],
+) {
+    my ($name, $env, $why) = @$case;
+    my $dir = install();
+    spurt("$dir/share/sympa-smime.jar", "not a jar\n")
+        if delete $env->{corrupt_jar};
+    my $daemon = daemon($dir, %$env);
     my $a      = ask($daemon, check_smime_signature => $signed);
-    is $a->{result}, 1, "java $java: verifies through Crypt::SMIME";
-    ok $a->{xs} > 0, "java $java: Crypt::SMIME used";
+    is $a->{result}, 1, "$name: verifies through Crypt::SMIME";
+    ok $a->{xs} > 0, "$name: Crypt::SMIME used";
     my @err = grep { /\Aerr / } @{$a->{logs}};
-    is scalar @err, 1, "java $java: one err line" or diag explain $a->{logs};
-    like $err[0],
-        $java eq '/bin/false'
-        ? qr/the sidecar cannot run .*does not run: .*exited with status 1/
-        : qr/the sidecar cannot run .*java not found: "\Q$java\E"/,
-        "java $java: says why";
+    is scalar @err, 1, "$name: one err line" or diag explain $a->{logs};
+    like $err[0], qr/the sidecar cannot run .*$why/, "$name: says why";
 
     $a = ask($daemon, parse_cert => $pki->{crt}{alice});
     is $a->{result}, 'alice@example.org',
-        "java $java: parse_cert through Crypt::OpenSSL::X509";
-    is_deeply $a->{logs}, [], "java $java: and nothing more logged";
+        "$name: parse_cert through Crypt::OpenSSL::X509";
+    is_deeply $a->{logs}, [], "$name: and nothing more logged";
     stop($daemon);
 }
 

@@ -58,8 +58,11 @@ sub logged {
     like $error->message,
         qr/does not run: .*exited with status 1.*fake sidecar cannot start/,
         'says it does not run, how it ended and its last words';
-    ok !(grep { /\Aerr sidecar: sidecar \(pid/ } logged()),
-        'no err line of the client: the caller reports it';
+    is_deeply [grep { /\Aerr / } logged()], [],
+        'no err line, not even its words: the caller logs the error, which quotes them';
+    is
+        scalar(grep { /\Ainfo sidecar: Error: fake sidecar cannot start/ }
+            logged()), 2, 'its words at info';
     my $starts = grep { /fake sidecar cannot start/ } logged();
     is $starts, 2, 'two starts: the first, and the one asked service.version';
 

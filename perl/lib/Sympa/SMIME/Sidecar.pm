@@ -665,6 +665,7 @@ sub _exchange {
                     unless ref $message eq 'HASH'
                     and (exists $message->{result}
                     or ref $message->{error} eq 'HASH');
+                _release_held($proc, 0) unless $proc->{answered}++;
                 my $id = $message->{id};
                 if (not defined $id) {
                     push @anonymous, $message;
@@ -864,6 +865,22 @@ sub _relay_stderr {
     return;
 }
 
+# What a sidecar says before its first answer waits for it: a JVM that does
+# not start (a corrupt jar, a heap it cannot reserve) says why on stderr,
+# and the error that it cannot run quotes those lines already, for the
+# caller to log once (the shim: once per process).  So when the sidecar ends
+# without having answered ($ended), its lines are logged at info at most;
+# once it answers, they are logged as they come.
+sub _release_held {
+    my ($proc, $ended) = @_;
+    foreach my $held (@{delete $proc->{held} || []}) {
+        my ($level, $line) = @$held;
+        $level = 'info' if $ended and $level eq 'err';
+        _log($level, 'sidecar: %s', $line);
+    }
+    return;
+}
+
 sub _relay_line {
     my ($proc, $line) = @_;
     $line =~ s/[\r\n]+\z//;
@@ -884,7 +901,11 @@ sub _relay_line {
         ? 'debug'
         : $line =~ /error/i ? 'err'
         :                     'info';
-    _log($level, 'sidecar: %s', $line);
+    if ($proc->{answered}) {
+        _log($level, 'sidecar: %s', $line);
+    } else {
+        push @{$proc->{held}}, [$level, $line];
+    }
     return;
 }
 
@@ -971,6 +992,7 @@ sub _stop {
     close $proc->{out};
     close $proc->{err};
     $self->_relay_stderr(1);
+    _release_held($proc, 1);
     $self->{proc} = undef;
     $self->{busy} = 0;
 
