@@ -42,6 +42,10 @@ use constant READ_CHUNK  => 1 << 16;
 use constant WRITE_CHUNK => 1 << 16;
 use constant STDERR_KEEP => 3;
 
+# At most this many stderr lines of a sidecar wait for its first answer
+# (_release_held).
+use constant HELD_MAX => 20;
+
 # Base64 members at least this long travel outside the JSON encoder and
 # decoder (_request_line, _decode_line).
 use constant RAW_MIN => 1024;
@@ -901,10 +905,16 @@ sub _relay_line {
         ? 'debug'
         : $line =~ /error/i ? 'err'
         :                     'info';
-    if ($proc->{answered}) {
+    if ($proc->{answered} or $proc->{unheld}) {
         _log($level, 'sidecar: %s', $line);
     } else {
         push @{$proc->{held}}, [$level, $line];
+
+        # Not a JVM that cannot start: a sidecar that talks at length.
+        if (@{$proc->{held}} >= HELD_MAX) {
+            _release_held($proc, 0);
+            $proc->{unheld} = 1;
+        }
     }
     return;
 }
