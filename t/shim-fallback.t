@@ -126,13 +126,14 @@ sub cannot_run_lines {
     is $a->{result}, 1, 'before: the signature verifies';
     is $a->{xs},     0, 'before: through the sidecar, not Crypt::SMIME';
     like $a->{sidecar}, qr/\A\d+\z/, 'before: a sidecar runs';
-    my $sidecar = $a->{sidecar};
 
     $a = ask($daemon, check_smime_signature => $untrusted);
     is $a->{result}, 'undef', 'a refusal of the sidecar ...';
     ok((grep { /untrusted_chain/ } @{$a->{logs}}), '... says why');
     is $a->{xs}, 0, '... and is not tried again with Crypt::SMIME';
     is scalar(cannot_run_lines($a)), 0, '... nor taken for a sidecar down';
+    # The one running now (the first may have exited idle in between).
+    my $sidecar = $a->{sidecar};
 
     # sympa-smime-disable or apt remove: the files go, the daemon runs on.
     remove_tree("$dir/lib", "$dir/share");
