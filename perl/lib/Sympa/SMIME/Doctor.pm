@@ -575,32 +575,15 @@ sub check_keys {
     } @signers;
     my @signed = batch(map { ['smime.sign', {%$_, %signing}] } @sign);
 
-    # smime.sign reads cafile for the chain: one it cannot read fails every
-    # pair alike.  The pairs are then checked without it, and the failure
-    # is told once, as the trust store's.
+    # smime.sign takes intermediates from cafile; one it cannot read is
+    # skipped with a warning (the list signs without them), told once, as
+    # the trust store's.
     if (%signing and exists $broken_store{cafile}) {
-        my @failed = grep { $signed[$_]{error} } 0 .. $#sign;
-        my @alone  = batch(map { ['smime.sign', $sign[$_]] } @failed);
-        my @lost;
-        # A pair that fails without cafile too is told its own error.
-        foreach my $i (0 .. $#failed) {
-            my $answer = $alone[$i];
-            if ($answer->{result}) {
-                push @lost, $signed[$failed[$i]];
-                $answer = {%$answer, without_cafile => 1};
-            }
-            $signed[$failed[$i]] = $answer;
-        }
-        trust_consequence(
-            'cafile',
-            sprintf(
-                'Sympa cannot sign list mail with it (smime.sign: %s): '
-                    . '%d key pair%s checked without it',
-                $lost[0]{error}->message,
-                scalar @lost,
-                (@lost == 1 ? '' : 's')
-            )
-        ) if @lost;
+        my ($warning) = grep {defined}
+            map { @{($_->{result} || {})->{warnings} || []} } @signed;
+        trust_consequence('cafile',
+            "Sympa signs list mail without it (smime.sign: $warning)")
+            if defined $warning;
     }
     my @verified = batch(
         map {
@@ -839,8 +822,8 @@ sub report_set {
                 sprintf '%s sign (%d certificate%s in the signature%s)',
                 $what, $count,
                 ($count == 1 ? '' : 's'),
-                (   $sign->{sign}{without_cafile}
-                    ? '; without cafile, which smime.sign cannot read: see trust'
+                (   @{$sign->{sign}{result}{warnings} || []}
+                    ? '; ' . join '; ', @{$sign->{sign}{result}{warnings}}
                     : ''
                 )
             );
