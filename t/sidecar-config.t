@@ -65,7 +65,7 @@ is_deeply(
 );
 is_deeply(
     [values %{$conf->{sources}}],
-    [('default') x 16],
+    [('default') x 17],
     'all from defaults'
 );
 like(
@@ -223,12 +223,13 @@ is($sidecar->config->{sources}{java}, 'override',  'source override');
 is($sidecar->config->{timeout},       9,           'others as configured');
 is_deeply(
     $sidecar->call('test.echo')->{argv},
-    [   qw(-XX:+ExitOnOutOfMemoryError -XX:+DisplayVMOutputToStderr
+    [   "-Dsympa.smime.owner=sidecar-config.t/$$",
+        qw(-XX:+ExitOnOutOfMemoryError -XX:+DisplayVMOutputToStderr
             -Xlog:disable -Xlog:all=warning:stderr),
         '-Dsympa.smime.idleExitSeconds=300',
         '-Da=1', '-Db=two words', '-jar', "$dir/dummy.jar"
     ],
-    'command line: our JVM options, the idle exit, java_opts (shell quoting), -jar, the jar'
+    'command line: whose it is, our JVM options, the idle exit, java_opts (shell quoting), -jar, the jar'
 );
 $sidecar->shutdown;
 

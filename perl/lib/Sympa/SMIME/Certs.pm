@@ -12,13 +12,12 @@ package Sympa::SMIME::Certs;
 
 use strict;
 use warnings;
-use English     qw(-no_match_vars);
-use File::Temp  qw();
-use POSIX       qw();
-use Time::Local qw(timegm);
+use English    qw(-no_match_vars);
+use File::Temp qw();
 
 use Sympa::Constants;
 use Sympa::Tools::Text;
+use Sympa::SMIME::Admin qw(days_left);
 use Sympa::SMIME::Config;
 use Sympa::SMIME::Sidecar;
 
@@ -35,9 +34,6 @@ my %SUFFIX = (both => '', sign => '@sign', enc => '@enc');
 my %GLOBAL_FAILURE = map { $_ => 1 }
     qw(trust_store_unreadable sidecar_unavailable timeout unknown_method
     malformed_input internal);
-
-my %MONTH;
-@MONTH{qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec)} = (0 .. 11);
 
 # Errors the caller reports to the admin as they are: bad input (exit 2) or
 # a set-up that does not work (exit 3).
@@ -488,43 +484,11 @@ sub remove {
 }
 
 # As Sympa's own command-line programs: run as the sympa user when started
-# as root, so that files Sympa cannot read show up as unreadable and the
-# files we write are Sympa's.
+# as root (Sympa::SMIME::Admin).
 sub become_sympa_user {
-    return undef if $EUID != 0;
-    my $name = Sympa::Constants::USER();
-    my ($uid, $gid) = (getpwnam $name)[2, 3];
-    return undef unless defined $uid;
-    my $group = getgrnam Sympa::Constants::GROUP();
-    $gid = $group if defined $group;
-    my @groups = ($gid);
-    setgrent;
-
-    while (my @entry = getgrent) {
-        push @groups, $entry[2] if grep { $_ eq $name } split ' ', $entry[3];
-    }
-    endgrent;
-    $GID  = $gid;
-    $EGID = join ' ', $gid, @groups;
-    POSIX::setgid($gid);
-    POSIX::setuid($uid);
-    fail(3, 'cannot become %s', $name)
-        unless $UID == $uid and $EUID == $uid;
+    my $name = eval { Sympa::SMIME::Admin::become_sympa_user() };
+    fail(3, '%s', $EVAL_ERROR =~ s/\s+\z//r) if $EVAL_ERROR;
     return $name;
-}
-
-# Whole days from now to an OpenSSL date ("Nov 29 15:45:37 2027 GMT"),
-# negative once past; undef for what is not such a date.
-sub days_left {
-    my $date = shift // return undef;
-    my ($mon, $mday, $h, $m, $s, $year) =
-        $date =~ /\A(\w{3})\s+(\d+)\s+(\d+):(\d+):(\d+)\s+(\d{4})\s+GMT\z/
-        or return undef;
-    return undef unless exists $MONTH{$mon};
-    my $time =
-        eval { timegm($s, $m, $h, $mday, $MONTH{$mon}, $year) } // return
-        undef;
-    return POSIX::floor(($time - time) / 86400);
 }
 
 1;
@@ -592,7 +556,9 @@ C<revoked>, C<unreadable>), C<reason>, C<detail>, C<chain> and C<encrypt>
 
 =item remove ( $address )
 
-=item days_left ( $openssl_date )
+=item become_sympa_user ( )
+
+L<Sympa::SMIME::Admin/become_sympa_user>, failing with status 3.
 
 =back
 

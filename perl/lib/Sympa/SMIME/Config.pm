@@ -30,7 +30,7 @@ use constant INSTALLED_JAR       => '/usr/share/sympa-smime/sympa-smime.jar';
 my @KEYS =
     qw(jar java java_opts timeout idle_timeout cipher key_transport crl_path
     crl_required require_authenticated_encryption md5 sha1 dsa min_rsa_bits
-    strong_rsa_bits min_ec_bits);
+    strong_rsa_bits min_ec_bits fallback);
 
 # The algorithm policy of smime.verify and smime.sign.  Unset, the sidecar's
 # defaults apply: they are written once, in the sidecar (AlgorithmPolicy).
@@ -73,6 +73,9 @@ my %DEFAULT = (
 
     # Off: mail encrypted with CBC and not signed is what most clients send.
     require_authenticated_encryption => 0,
+
+    # What a daemon does when the sidecar cannot run (fallback()).
+    fallback => 'auto',
 );
 
 # Yes/no settings.
@@ -141,6 +144,26 @@ sub revocation {
 }
 
 sub env_name { return $ENV_NAME{$_[1]} }
+
+# Whether a Sympa process whose sidecar cannot run may do S/MIME with
+# Sympa's own functions (Crypt::SMIME): undef when it may, else why not.
+# "auto" falls back unless a setting asks for a check only the sidecar
+# makes, which Crypt::SMIME would silently drop, or the settings cannot be
+# trusted, so that what they ask for is not known.
+sub fallback {
+    my $class = shift;
+    my $conf  = shift;
+
+    return 'fallback = no'                  if $conf->{fallback} eq 'no';
+    return undef                            if $conf->{fallback} eq 'yes';
+    return 'the settings cannot be trusted' if defined $conf->{error};
+    return 'crl_path is set, which Crypt::SMIME does not check'
+        if defined $conf->{crl_path} and length $conf->{crl_path};
+    return
+        'require_authenticated_encryption is set, which Crypt::SMIME does not check'
+        if $conf->{require_authenticated_encryption};
+    return undef;
+}
 
 # The jar that comes with this checkout: .../perl/lib/Sympa/SMIME/Config.pm
 # lives four levels below the repository root.
@@ -286,6 +309,22 @@ sub _build {
             $conf{$key} = 1;
         }
     }
+    # Falling back gives up what only the sidecar checks: a value we cannot
+    # read fails closed.
+    my $fallback = lc($conf{fallback} =~ s/\A\s+|\s+\z//gr);
+    $fallback = 'yes' if $fallback =~ /\A(?:1|true|on)\z/;
+    $fallback = 'no'  if $fallback =~ /\A(?:0|false|off)\z/;
+    unless ($fallback =~ /\A(?:auto|yes|no)\z/) {
+        _warn_once(
+            "fallback:$conf{fallback}",
+            'sympa-smime: fallback "%s" (%s) is not auto, yes or no; taken as no',
+            $conf{fallback},
+            $sources{fallback}
+        );
+        $fallback = 'no';
+    }
+    $conf{fallback} = $fallback;
+
     _warn_once('crl_required:alone',
         'sympa-smime: crl_required is set but crl_path is not; no revocation checking'
     ) if $conf{crl_required} and not defined $conf{crl_path};
@@ -543,7 +582,7 @@ Class method.  Returns a new hashref with the keys C<jar>, C<java>,
 C<java_opts>, C<timeout>, C<idle_timeout> (whole seconds, 0: never),
 C<cipher>, C<key_transport>, C<crl_path> (undef
 when unset), C<crl_required> and C<require_authenticated_encryption> (0 or
-1), C<config_file> (the file that was looked at), C<sources> (a hashref
+1), C<fallback> (C<auto>, C<yes> or C<no>), C<config_file> (the file that was looked at), C<sources> (a hashref
 telling, for each setting, C<env>, C<file> or C<default>) and, when the file
 cannot be trusted, C<error> (why; L<Sympa::SMIME::Sidecar> then starts no
 sidecar).
@@ -569,6 +608,16 @@ C<crl_required> set without C<crl_path>) are logged once per process: through
 C<Sympa::Log-E<gt>instance-E<gt>syslog> when L<Sympa::Log> is loaded, with
 C<warn> otherwise.  Every result also lists them all in C<problems> (an
 arrayref of lines, empty when there is none), for F<sympa-smime-doctor>.
+
+=item fallback ( $conf )
+
+Class method.  Whether a process whose sidecar cannot run may use Sympa's own
+S/MIME functions, for the settings C<$conf> (as L</load> returns them):
+undef when it may, else why not (C<fallback = no>; with C<fallback = auto>,
+the default: C<crl_path> or C<require_authenticated_encryption> set, which
+Crypt::SMIME does not check, or an untrusted configuration file).
+C<fallback> is C<auto>, C<yes> or C<no> (also C<1>/C<0>, C<true>/C<false>,
+C<on>/C<off>); any other value is reported once and taken as C<no>.
 
 =item config_file ( )
 
@@ -616,13 +665,15 @@ Logs one line in Sympa's log if L<Sympa::Log> is loaded, else with C<warn>.
   crl_path      = /etc/sympa/crls
   crl_required  = no
   require_authenticated_encryption = no
+  fallback      = auto
 
 Lines are C<key = value>; lines starting with C<#> and blank lines are
 ignored, and so is a UTF-8 byte order mark.  Environment variables
 C<SYMPA_SMIME_JAR>, C<SYMPA_SMIME_JAVA>, C<SYMPA_SMIME_JAVA_OPTS>,
 C<SYMPA_SMIME_TIMEOUT>, C<SYMPA_SMIME_IDLE_TIMEOUT>, C<SYMPA_SMIME_CIPHER>, C<SYMPA_SMIME_KEY_TRANSPORT>,
-C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED> and
-C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> take precedence over the file.
+C<SYMPA_SMIME_CRL_PATH>, C<SYMPA_SMIME_CRL_REQUIRED>,
+C<SYMPA_SMIME_REQUIRE_AUTHENTICATED_ENCRYPTION> and C<SYMPA_SMIME_FALLBACK>
+take precedence over the file.
 
 =head1 SEE ALSO
 

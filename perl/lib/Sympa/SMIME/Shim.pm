@@ -13,9 +13,19 @@ package Sympa::SMIME::Shim;
 use strict;
 use warnings;
 use English      qw(-no_match_vars);
+use MIME::Base64 qw();
 use Scalar::Util qw();
+use Sub::Util    qw();
+
+# All of our code is loaded now, as the daemon starts: sympa-smime-disable or
+# a package removal may take the modules away while it runs.
+use Sympa::SMIME::Config;
+use Sympa::SMIME::Sidecar;
 
 our $VERSION = '0.1.0';
+
+# The Sympa versions this shim was tested with.
+use constant TESTED_SYMPA => ('6.2.70', '6.2.80');
 
 # The replaced subroutines as Sympa defined them, by full name.
 our %ORIGINAL;
@@ -36,6 +46,18 @@ my %PATCH = (
 
 my $log;        # Sympa::Log, once a Sympa module is there.
 my %loading;    # Files the @INC hook is loading, against re-entry.
+
+# The replaced function that runs now, by full name: what a sidecar that
+# cannot run falls back to (_guard).
+our $running;
+
+# What was said of a sidecar that cannot run ("fallback" or "closed": both
+# happen in one process when only one of the XS modules is installed), by
+# the pid that said it: once per process, again once it has run again.
+my %unavailable_said;
+
+# The pid that logged the notice line of _announce.
+my $announced;
 
 # Loads a watched module from the rest of @INC, then patches it.
 my $inc_hook = sub {
@@ -78,7 +100,10 @@ sub _patch {
     my ($package, %subs) = @{$PATCH{$file}};
 
     require Sympa::Log;
-    $log = Sympa::Log->instance;
+    unless ($log) {
+        $log = Sympa::Log->instance;
+        _announce_when_logging();
+    }
 
     no strict 'refs';
     no warnings 'redefine';
@@ -90,6 +115,167 @@ sub _patch {
     }
 }
 
+# A daemon's log is opened after the modules are loaded, and before that a
+# line only goes to stderr: the notice line waits for Sympa::Log->openlog
+# (or is logged at once when the log is already open).
+sub _announce_when_logging {
+    if (defined $log->{_service}) {
+        _announce();
+        return;
+    }
+    my $openlog = \&Sympa::Log::openlog;
+    no warnings 'redefine';
+    *Sympa::Log::openlog = sub {
+        my @result = $openlog->(@_);
+        _announce();
+        return wantarray ? @result : $result[0];
+    };
+    return;
+}
+
+# One line when a process has loaded the shim: what it runs (this version,
+# the jar, java, Sympa) and what it does when the sidecar cannot run.  At
+# err when the jar or java is missing (no mail needs to flow for the
+# administrator to see it) and when Sympa's version is not one this shim was
+# tested with.  Starts no sidecar.
+sub _announce {
+    return if defined $announced;
+    $announced = $PID;
+
+    # Daemons set their log level after opening the log; until then a line
+    # would go to stderr only.
+    local $log->{level} = $log->{level} // 0;
+
+    my $conf  = _config();
+    my $jar   = $conf->{jar} // '';
+    my $java  = Sympa::SMIME::Sidecar::find_java($conf->{java});
+    my $sympa = eval { require Sympa::Constants; Sympa::Constants::VERSION() }
+        // 'unknown';
+    my $jar_ok  = (length $jar and -f $jar and -r _);
+    my $why_not = Sympa::SMIME::Config->fallback($conf);
+    $log->syslog(
+        (($jar_ok and defined $java) ? 'notice' : 'err'),
+        'sympa-smime %s: shim loaded in %s (pid %d): jar %s%s, java %s, Sympa %s; if the sidecar cannot run: %s',
+        $VERSION,
+        $PROGRAM_NAME,
+        $PID, $jar,
+        ($jar_ok ? '' : ' (missing)'),
+        (   defined $java ? $java
+            : sprintf('"%s" (not found)', $conf->{java} // '')
+        ),
+        $sympa,
+        (   defined $why_not ? "fail closed ($why_not)"
+            : "fall back to Crypt::SMIME (fallback = $conf->{fallback})"
+        )
+    );
+
+    unless (_version_in($sympa, TESTED_SYMPA)) {
+        $log->syslog(
+            'err',
+            'sympa-smime %s: Sympa %s is outside the versions it was tested with (%s to %s); S/MIME may not work as expected',
+            $VERSION,
+            $sympa,
+            TESTED_SYMPA
+        );
+    }
+    return;
+}
+
+# Whether version $version is between $low and $high (inclusive), number by
+# number; no for anything but digits and dots.
+sub _version_in {
+    my ($version, $low, $high) = @_;
+
+    return 0 unless $version =~ /\A\d+(?:\.\d+)*\z/;
+    my $compare = sub {
+        my @a = split /\./, shift;
+        my @b = split /\./, shift;
+        while (@a or @b) {
+            my $cmp = (shift(@a) // 0) <=> (shift(@b) // 0);
+            return $cmp if $cmp;
+        }
+        return 0;
+    };
+    return (    $compare->($version, $low) >= 0
+            and $compare->($version, $high) <= 0) ? 1 : 0;
+}
+
+# Sympa's log names the function that logs: the lines of the functions run
+# by _guard keep the names they had, Sympa::SMIME::Shim::smime_sign() and so
+# on.
+Sub::Util::set_subname(__PACKAGE__ . "::$_", __PACKAGE__->can("_$_"))
+    foreach qw(check_smime_signature smime_decrypt smime_encrypt smime_sign
+    parse_cert);
+
+# Runs $code, the shim's function for $full_name, with @args.  A sidecar
+# that cannot run (_cannot_run) makes it run Sympa's own function instead,
+# from the start: the shim's functions change nothing of the message before
+# their first sidecar call.
+sub _guard {
+    my $full_name = shift;
+    my $code      = shift;
+    my @args      = @_;
+
+    local $running = $full_name;
+    my $want = wantarray;
+    my @result;
+    my $done = eval {
+        if ($want) {
+            @result = $code->(@args);
+        } else {
+            $result[0] = $code->(@args);
+        }
+        1;
+    };
+    unless ($done) {
+        my $error = $EVAL_ERROR;
+        die $error unless ref $error eq 'Sympa::SMIME::Shim::Fallback';
+        return $ORIGINAL{$full_name}->(@args);
+    }
+    return $want ? @result : $result[0];
+}
+
+# The sidecar cannot run ($error): its JVM does not start, java or the jar is
+# missing (sympa-smime-disable, a package removed while the daemon runs),
+# the settings cannot be trusted.  Never a refusal, a timeout nor a sidecar
+# that died handling a request: those concern the message, which the weaker
+# engine must not get a second chance at.  Falls back to Sympa's own function
+# (dies for _guard to run it) when the settings allow it and the engine it
+# needs is installed; else returns, and the caller fails as for any failure,
+# with its one line per message.  Either way, one line at err per process.
+sub _cannot_run {
+    my $error = shift;
+
+    my $why_not = Sympa::SMIME::Config->fallback(_config());
+    if (not defined $why_not and not($running and $ORIGINAL{$running})) {
+        $why_not = 'no function of Sympa to fall back to';
+    }
+    if (not defined $why_not) {
+        my ($module, $loaded) =
+            $running eq 'Sympa::Tools::SMIME::parse_cert'
+            ? ('Crypt::OpenSSL::X509', $Crypt::OpenSSL::X509::VERSION)
+            : ('Crypt::SMIME', $Crypt::SMIME::VERSION);
+        $why_not = "$module is not installed" unless $loaded;
+    }
+
+    my $how = defined $why_not ? 'closed' : 'fallback';
+    unless (($unavailable_said{$how} // 0) == $PID) {
+        $unavailable_said{$how} = $PID;
+        $log->syslog(
+            'err',
+            'sympa-smime: the sidecar cannot run (%s); %s until it runs again',
+            $error,
+            (   defined $why_not
+                ? "S/MIME fails closed ($why_not)"
+                : "S/MIME goes through Sympa's own functions (Crypt::SMIME)"
+            )
+        );
+    }
+    return if defined $why_not;
+    $log->syslog('debug', 'Falling back to Sympa\'s own %s', $running);
+    die bless {error => $error}, 'Sympa::SMIME::Shim::Fallback';
+}
+
 # Calls the sidecar.  Members ending in "_b64" are bytes, in the parameters
 # as in the result; @needed members must be in the result.
 # Returns the result, or undef and the failure as "reason: detail".
@@ -99,7 +285,6 @@ sub _call {
     my %params = @_;
 
     my $result = eval {
-        require Sympa::SMIME::Sidecar;
         foreach my $name (grep { /_b64\z/ } keys %params) {
             $params{$name} =
                 Sympa::SMIME::Sidecar::encode_bytes($params{$name});
@@ -116,12 +301,23 @@ sub _call {
         }
         $result;
     };
-    return $result if ref $result eq 'HASH';
-
     my $error = $EVAL_ERROR;
-    return (undef, "$error")
-        if Scalar::Util::blessed($error)
-        and $error->can('reason');
+    if (ref $result eq 'HASH') {
+        if (grep { $_ == $PID } values %unavailable_said) {
+            %unavailable_said = ();
+            $log->syslog('notice',
+                'sympa-smime: the sidecar runs again; S/MIME goes through it'
+            );
+        }
+        return $result;
+    }
+
+    if (Scalar::Util::blessed($error) and $error->can('reason')) {
+        _cannot_run($error)
+            if $error->can('cannot_run')
+            and $error->cannot_run;
+        return (undef, "$error");
+    }
     $error = 'no result' unless defined $error and length $error;
     $error =~ s/\s+\z//;
     return (undef, "internal: $error");
@@ -138,10 +334,7 @@ sub _conf {
 # so that a changed file applies without a restart; {} when they cannot be
 # read.
 sub _config {
-    return eval {
-        require Sympa::SMIME::Sidecar;
-        Sympa::SMIME::Sidecar->config;
-    } || {};
+    return eval { Sympa::SMIME::Sidecar->config } || {};
 }
 
 # The smime.verify parameters of the crl_path and crl_required settings of
@@ -157,7 +350,6 @@ sub _revocation {
 # $config.
 sub _algorithm_policy {
     my $config = shift;
-    require Sympa::SMIME::Config;
     return Sympa::SMIME::Config->algorithm_policy($config);
 }
 
@@ -217,6 +409,10 @@ sub _head {
 # says, not decorated; with require_authenticated_encryption, so is one whose
 # encryption was not authenticated and that the sender did not sign inside.
 sub smime_decrypt {
+    return _guard('Sympa::Message::smime_decrypt', \&_smime_decrypt, @_);
+}
+
+sub _smime_decrypt {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
 
@@ -327,6 +523,10 @@ sub smime_decrypt {
 # a file holding no usable certificate, expired or not for encryption is
 # refused instead of giving an envelope nobody can open.
 sub smime_encrypt {
+    return _guard('Sympa::Message::smime_encrypt', \&_smime_encrypt, @_);
+}
+
+sub _smime_encrypt {
     $log->syslog('debug2', '(%s, %s)', @_);
     my $self  = shift;
     my $email = shift;
@@ -401,6 +601,10 @@ sub smime_encrypt {
 # then goes unsigned, as after any failure); only the header of the result is
 # parsed, in memory, so an unusable tmpdir no longer makes it die.
 sub smime_sign {
+    return _guard('Sympa::Message::smime_sign', \&_smime_sign, @_);
+}
+
+sub _smime_sign {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
 
@@ -534,6 +738,11 @@ sub _signed_by {
 # are trusted when one of them is set; the log line gives the reason code;
 # with the sidecar setting crl_path, a revoked signer or CA fails (revoked).
 sub check_smime_signature {
+    return _guard('Sympa::Message::check_smime_signature',
+        \&_check_smime_signature, @_);
+}
+
+sub _check_smime_signature {
     $log->syslog('debug2', '(%s)', @_);
     my $self = shift;
 
@@ -674,6 +883,10 @@ sub _crlf {
 # on an EC key), so certificates without keyUsage or extensions no longer
 # make it die.
 sub parse_cert {
+    return _guard('Sympa::Tools::SMIME::parse_cert', \&_parse_cert, @_);
+}
+
+sub _parse_cert {
     my %arg = @_;
 
     my $pem;
@@ -771,7 +984,6 @@ sub get_cert {
         );
         return undef;
     }
-    require MIME::Base64;
     return MIME::Base64::decode_base64($base64);
 }
 
@@ -801,6 +1013,22 @@ once; for the others a hook at the front of C<@INC> loads the real module,
 then patches it.  Sympa's scripts C<use lib> their library after C<PERL5OPT>
 has loaded this module, so C<lib-E<gt>import> puts the hook back in front.
 Each function is replaced once; the original is kept in C<%ORIGINAL>.
+
+Every module of the shim is loaded with it, so that the modules removed
+while the process runs (C<sympa-smime-disable>, a package removal without a
+restart) do not break it.  When the process opens Sympa's log, one line at
+C<notice> (C<err> when the jar or java is missing) gives the shim's version,
+the program and pid, the jar, java, Sympa's version and what happens if the
+sidecar cannot run; a Sympa outside 6.2.70 to 6.2.80 gets a line at C<err>.
+
+When the sidecar cannot run (an error with C<cannot_run>, see
+L<Sympa::SMIME::Sidecar/Failures>), the replaced function runs Sympa's
+original from C<%ORIGINAL> instead, if Crypt::SMIME (Crypt::OpenSSL::X509 for
+parse_cert) is installed and the setting C<fallback> allows it
+(L<Sympa::SMIME::Config/fallback>); otherwise it fails as on any failure.
+One line at C<err> per process says which, and a C<notice> line when the
+sidecar runs again.  A refusal, a timeout or a sidecar dying on a request
+never falls back.
 
 The functions keep the 6.2.70 contract (return values, the C<smime_signed>,
 C<smime_crypted>, C<orig_msg_as_string> and C<protected> attributes, the way

@@ -32,9 +32,19 @@ our $VERSION = '0.1.0';
 # it is killed.  A package variable so that tests can shorten it.
 our $REAP_GRACE = 5;
 
+# Seconds during which a sidecar found unable to run (its JVM dies before
+# answering anything) is not started again: each try costs a JVM start and
+# log lines, for every message.  A package variable so that tests can
+# shorten it.
+our $RETRY_AFTER = 60;
+
 use constant READ_CHUNK  => 1 << 16;
 use constant WRITE_CHUNK => 1 << 16;
 use constant STDERR_KEEP => 3;
+
+# At most this many stderr lines of a sidecar wait for its first answer
+# (_release_held).
+use constant HELD_MAX => 20;
 
 # Base64 members at least this long travel outside the JSON encoder and
 # decoder (_request_line, _decode_line).
@@ -201,17 +211,43 @@ sub _run {
 
     my @answers = (undef) x @$requests;
     my $failure;
+    my $first_death;
     my $idle_retried = 0;
     for (my $attempt = 1 ; $attempt <= 2 ; $attempt++) {
         my @todo = grep { not defined $answers[$_] } 0 .. $#$requests;
         last unless @todo;
 
+        my $down = $self->{down};
+        if ($down and _now() < $down->{until} and not $self->{proc}) {
+            _log(
+                'debug',
+                'sidecar: not started again yet: %s',
+                $down->{error}->message
+            );
+            $failure = $down->{error};
+            last;
+        }
         if (my $error = $self->_ensure_started) {
             $failure = $error;
             last;
         }
         my $proc  = $self->{proc};
         my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
+
+        # The restart after a death first asks the new sidecar a question of
+        # its own: no answer means it does not run at all (a JVM that does
+        # not start, a jar that is no sidecar), which says nothing of these
+        # requests; an answer means they are what killed the first one, and
+        # they are sent once more.
+        if ($attempt == 2) {
+            if (my $error = $self->_probe($limit)) {
+                $failure = $error;
+                last;
+            }
+            _log('err', 'sidecar: %s; restarting it', $first_death)
+                if defined $first_death;
+        }
+        delete $self->{down};
 
         $self->{busy} = 1;
         my ($status, $detail) =
@@ -254,7 +290,10 @@ sub _run {
         my $what = sprintf 'sidecar (pid %d) failed: %s; %s',
             $pid, $detail, $end;
         if ($attempt == 1) {
-            _log('err', 'sidecar: %s; restarting it', $what);
+            # Said at err once the new sidecar answers (_probe): if it does
+            # not, the sidecar cannot run at all, and that is the one line.
+            $first_death = $what;
+            _log('debug', 'sidecar: %s; restarting it', $what);
             next;
         }
         $failure = Sympa::SMIME::Sidecar::Error->new(
@@ -273,6 +312,35 @@ sub _run {
         };
     }
     return @answers;
+}
+
+# Sends service.version to the sidecar just started.  Returns undef when it
+# answers, else an Error (cannot_run) after stopping it; no sidecar is then
+# started for $RETRY_AFTER seconds.
+sub _probe {
+    my ($self, $limit) = @_;
+
+    my $proc   = $self->{proc};
+    my @answer = (undef);
+    $self->{busy} = 1;
+    my ($status, $detail) =
+        $self->_exchange([['service.version', {}]], [0], \@answer, $limit);
+    $self->{busy} = 0;
+    return undef if $status eq 'ok';
+
+    my $end = $self->_stop(kill => ($status ne 'dead'));
+    $detail = "no answer within $limit s" if $status eq 'timeout';
+    my $error = Sympa::SMIME::Sidecar::Error->new(
+        reason     => 'sidecar_unavailable',
+        cannot_run => 1,
+        message    => sprintf(
+            'sidecar (pid %d) does not run: %s; %s (after one restart)',
+            $proc->{pid}, $detail, $end
+        ),
+    );
+    _log('debug', 'sidecar: %s', $error->message);
+    $self->{down} = {until => _now() + $RETRY_AFTER, error => $error};
+    return $error;
 }
 
 # A child process must not use, signal or reap the sidecar of its parent:
@@ -326,15 +394,17 @@ sub _start {
     my $conf = $self->config;
     if (defined $conf->{error}) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => $conf->{error},
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => $conf->{error},
         );
     }
-    my $java = _find_java($conf->{java});
+    my $java = find_java($conf->{java});
     unless (defined $java) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'java not found: "%s" (%s; set SYMPA_SMIME_JAVA or java in %s)',
                 $conf->{java},
                 (   $conf->{java} =~ m{/}
@@ -347,8 +417,9 @@ sub _start {
     }
     unless (-f $conf->{jar} and -r _) {
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'jar not found: %s (set SYMPA_SMIME_JAR or jar in %s)',
                 $conf->{jar}, $conf->{config_file}
             ),
@@ -358,8 +429,9 @@ sub _start {
     if (not @options and $conf->{java_opts} =~ /\S/) {
         # shellwords() gives nothing at all on an unbalanced quote.
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => sprintf(
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => sprintf(
                 'java_opts cannot be parsed (%s): %s',
                 $conf->{sources}{java_opts},
                 $conf->{java_opts}
@@ -368,6 +440,7 @@ sub _start {
     }
     my @command = (
         $java,
+        owner_option(),
         JVM_OPTIONS,
         _archive_options($conf->{jar}),
         (   $conf->{idle_timeout}
@@ -384,8 +457,9 @@ sub _start {
         my $why = $@ || 'unknown error';
         $why =~ s/ at \S+ line \d+\.?\n?\z//;
         return Sympa::SMIME::Sidecar::Error->new(
-            reason  => 'sidecar_unavailable',
-            message => "cannot start $java -jar $conf->{jar}: $why",
+            reason     => 'sidecar_unavailable',
+            cannot_run => 1,
+            message    => "cannot start $java -jar $conf->{jar}: $why",
         );
     }
     # Never block on a pipe: a full pipe must not stop us from reading the
@@ -437,7 +511,20 @@ sub _idle_exit {
             and $proc->{status} == 0);
 }
 
-sub _find_java {
+# -Dsympa.smime.owner=PROGRAM/PID: which process a sidecar belongs to, for
+# ps.  The JVM ignores it.  Made at each start, so that the sidecar a forked
+# child starts for itself names the child.
+sub owner_option {
+    my $program = $0;
+    $program =~ s{\A.*/}{};
+    $program =~ s{[^\w.+-]}{_}g;
+    $program = 'perl' unless length $program;
+    return "-Dsympa.smime.owner=$program/$$";
+}
+
+# The java to run: $java if it has a slash in it, else the first in PATH;
+# undef when it is not an executable file.
+sub find_java {
     my $java = shift;
     return undef unless defined $java and length $java;
     if ($java =~ m{/}) {
@@ -552,6 +639,7 @@ sub _exchange {
                     unless ref $message eq 'HASH'
                     and (exists $message->{result}
                     or ref $message->{error} eq 'HASH');
+                _release_held($proc, 0) unless $proc->{answered}++;
                 my $id = $message->{id};
                 if (not defined $id) {
                     push @anonymous, $message;
@@ -751,6 +839,22 @@ sub _relay_stderr {
     return;
 }
 
+# What a sidecar says before its first answer waits for it: a JVM that does
+# not start (a corrupt jar, a heap it cannot reserve) says why on stderr,
+# and the error that it cannot run quotes those lines already, for the
+# caller to log once (the shim: once per process).  So when the sidecar ends
+# without having answered ($ended), its lines are logged at info at most;
+# once it answers, they are logged as they come.
+sub _release_held {
+    my ($proc, $ended) = @_;
+    foreach my $held (@{delete $proc->{held} || []}) {
+        my ($level, $line) = @$held;
+        $level = 'info' if $ended and $level eq 'err';
+        _log($level, 'sidecar: %s', $line);
+    }
+    return;
+}
+
 sub _relay_line {
     my ($proc, $line) = @_;
     $line =~ s/[\r\n]+\z//;
@@ -771,7 +875,17 @@ sub _relay_line {
         ? 'debug'
         : $line =~ /error/i ? 'err'
         :                     'info';
-    _log($level, 'sidecar: %s', $line);
+    if ($proc->{answered} or $proc->{unheld}) {
+        _log($level, 'sidecar: %s', $line);
+    } else {
+        push @{$proc->{held}}, [$level, $line];
+
+        # Not a JVM that cannot start: a sidecar that talks at length.
+        if (@{$proc->{held}} >= HELD_MAX) {
+            _release_held($proc, 0);
+            $proc->{unheld} = 1;
+        }
+    }
     return;
 }
 
@@ -858,6 +972,7 @@ sub _stop {
     close $proc->{out};
     close $proc->{err};
     $self->_relay_stderr(1);
+    _release_held($proc, 1);
     $self->{proc} = undef;
     $self->{busy} = 0;
 
@@ -949,11 +1064,12 @@ use overload
 sub new {
     my ($class, %args) = @_;
     return bless {
-        reason  => (defined $args{reason}  ? $args{reason}  : 'internal'),
-        message => (defined $args{message} ? $args{message} : ''),
-        code    => (defined $args{code}    ? $args{code}    : 0),
-        data    => $args{data},
-        method  => $args{method},
+        reason     => (defined $args{reason}  ? $args{reason}  : 'internal'),
+        message    => (defined $args{message} ? $args{message} : ''),
+        code       => (defined $args{code}    ? $args{code}    : 0),
+        data       => $args{data},
+        method     => $args{method},
+        cannot_run => ($args{cannot_run} ? 1 : 0),
     }, $class;
 }
 
@@ -986,6 +1102,8 @@ sub message { return $_[0]->{message} }
 sub code    { return $_[0]->{code} }
 sub data    { return $_[0]->{data} }
 sub method  { return $_[0]->{method} }
+
+sub cannot_run { return $_[0]->{cannot_run} }
 
 sub as_string {
     my $self = shift;
@@ -1041,7 +1159,9 @@ the next calls.  It is restarted when it died (the call is then sent again,
 once), killed when it does not answer in time, and stopped when the process
 exits.  Its stderr lines go to Sympa's log.
 
-The command is C<java> with C<-XX:+ExitOnOutOfMemoryError
+The command is C<java> with C<-Dsympa.smime.owner=PROGRAM/PID> (the base
+name of C<$0> and the pid of the process that starts it, so that C<ps> tells
+the sidecars apart; see L</owner_option>), C<-XX:+ExitOnOutOfMemoryError
 -XX:+DisplayVMOutputToStderr -Xlog:disable -Xlog:all=warning:stderr>, then
 C<-XX:SharedArchiveFile=ARCHIVE -Xshare:auto> when the class-data-sharing
 archive of the jar (F<sympa-smime.jsa> next to F<sympa-smime.jar>, see
@@ -1087,7 +1207,17 @@ of F<docs/protocol.md>, the client itself gives these:
 Java or the jar is missing, the configuration file can be changed by others
 than root and Sympa's user, the sidecar cannot be started, or it died (or
 wrote something that is not JSON-RPC, or an answer to a request it was not
-sent; it is then killed) twice in a row while handling the call.  The
+sent; it is then killed) twice in a row while handling the call.
+
+After the first death, the new sidecar is asked C<service.version> before
+the call is sent again.  When it does not answer either, the sidecar cannot
+run at all (a JVM that does not start, a jar that is no sidecar): the error
+then says C<does not run>, and for C<$Sympa::SMIME::Sidecar::RETRY_AFTER>
+seconds (60) no sidecar is started again, each call failing at once with the
+same error.  The errors of a sidecar that cannot run (missing java or jar,
+untrusted configuration, unparsable C<java_opts>, a failed start, this one)
+have C<cannot_run> set; a sidecar that answered C<service.version> but dies
+again on the call does not: the call is what kills it.  The
 message names the path or tells how the sidecar ended, with its last stderr
 lines; for a sidecar that ran out of memory it says so, and that C<-Xmx> in
 C<java_opts> gives it a larger heap.
@@ -1175,6 +1305,17 @@ C<$jar>: the same name with F<.jsa> for F<.jar>.  The build makes one for
 F<target/sympa-smime.jar>, and L<sympa-smime-enable> one for the installed
 jar.
 
+=item owner_option ( )
+
+Function.  C<-Dsympa.smime.owner=PROGRAM/PID>, as put on the command line of
+a sidecar started now: the base name of C<$0> (characters other than
+letters, digits, C<.>, C<+>, C<-> and C<_> as C<_>) and C<$$>.
+
+=item find_java ( $java )
+
+Function.  The java that would run: C<$java> when it holds a C</>, else the
+first C<$java> in C<PATH>; undef when that is not an executable file.
+
 =item json_class ( )
 
 Function.  The JSON module in use: L<Cpanel::JSON::XS> if installed, else
@@ -1207,7 +1348,9 @@ line breaks.
 Stringifies to C<"reason: message">.  Accessors: C<reason> (stable snake_case
 code, see above and F<docs/protocol.md>), C<message> (one line, never key
 material nor passwords), C<code> (the JSON-RPC code, 0 for errors of the
-client itself), C<data> (the error's C<data> hashref, if any), C<method>.
+client itself), C<data> (the error's C<data> hashref, if any), C<method>, C<cannot_run>
+(true when the sidecar cannot run at all, see L</Failures>, rather than
+failing on this call).
 
 C<new(reason =E<gt> ..., message =E<gt> ..., code =E<gt> ..., data =E<gt> ...,
 method =E<gt> ...)> makes one (reason C<internal> by default),

@@ -40,6 +40,8 @@ final class SignMethod {
     Params.putBytes(out, "message_b64", result.message());
     out.put("micalg", result.micalg());
     out.put("certificates", result.certificates());
+    // Also in the answer, for callers that report rather than log (the doctor).
+    result.warnings().forEach(out.putArray("warnings")::add);
     return out;
   }
 }

@@ -158,7 +158,7 @@ public final class Sign {
     if (request.includeChain()) {
       List<X509Certificate> pool = new ArrayList<>(certFile.subList(1, certFile.size()));
       if (request.extraCerts().isPresent()) {
-        pool.addAll(keys.certificates(request.extraCerts().get()));
+        pool.addAll(extraCertificates(request.extraCerts().get(), warnings));
       }
       carried.addAll(SignerChain.intermediates(signer, pool, now));
     }
@@ -167,6 +167,22 @@ public final class Sign {
     byte[] signature = signedData(content, signer, key, algorithm, carried, now);
     byte[] message = multipart(content, signature, algorithm.micalg());
     return new Result(message, algorithm.micalg(), carried.size(), warnings);
+  }
+
+  /**
+   * The certificates of the cafile, only a source of intermediates to carry: Sympa 6.2.70
+   * signed without reading it, so a cafile that cannot be read (missing, unreadable, no
+   * certificate in it) must not stop a list from signing. The signature then carries no
+   * certificate from it, and a warning says so.
+   */
+  private List<X509Certificate> extraCertificates(Path cafile, List<String> warnings) {
+    try {
+      return keys.certificates(cafile);
+    } catch (SmimeException e) {
+      warnings.add("cafile not used, the signature carries no certificate from it: "
+          + e.reason().id() + ": " + e.getMessage());
+      return List.of();
+    }
   }
 
   /** Detached SignedData (DER) over {@code content}, with exactly the four signed attributes. */

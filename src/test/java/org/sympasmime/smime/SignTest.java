@@ -342,8 +342,22 @@ class SignTest {
         () -> sign("rsa.pem", "missing.key")).reason());
     assertEquals(Reason.BAD_CERTIFICATE, assertThrows(SmimeException.class,
         () -> sign("garbage.pem", "rsa.key")).reason());
-    assertEquals(Reason.FILE_UNREADABLE, assertThrows(SmimeException.class,
-        () -> sign(ENTITY, "rsa.pem", "rsa.key", Optional.of("missing-ca.pem"), true)).reason());
+  }
+
+  @Test
+  void aCafileThatCannotBeReadOnlyCarriesNothingAndWarns() throws Exception {
+    Files.writeString(dir.resolve("garbage-ca.pem"), "not a certificate\n");
+    Sign.Result withCafile =
+        sign(ENTITY, "rsa.pem", "rsa.key", Optional.of("cafile.pem"), true);
+    assertEquals(List.of(), withCafile.warnings());
+    assertEquals(2, withCafile.certificates(), "the signer and its intermediate from cafile");
+    for (String cafile : List.of("missing-ca.pem", "garbage-ca.pem")) {
+      Sign.Result r = sign(ENTITY, "rsa.pem", "rsa.key", Optional.of(cafile), true);
+      assertEquals(1, r.warnings().size(), cafile);
+      assertTrue(r.warnings().get(0).startsWith("cafile not used"), r.warnings().get(0));
+      assertTrue(r.warnings().get(0).contains(cafile), r.warnings().get(0));
+      assertEquals(1, r.certificates(), cafile + ": the signer alone");
+    }
   }
 
   @Test
