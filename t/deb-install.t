@@ -143,6 +143,22 @@ is $rc, 0, 'the /usr/lib/jvm trigger: processed' or diag $out;
 ok -f "$SHARE/sympa-smime.jsa",
     'the /usr/lib/jvm trigger: the archive made again';
 
+# A java that cannot run the jar stops the configuration, saying why;
+# once java runs, dpkg --configure finishes it.
+{
+    local $ENV{SYMPA_SMIME_JAVA} = '/bin/false';
+    ($rc, $out) = run(apt_get('install', '--reinstall', "./$DEB"));
+}
+isnt $rc, 0, 'a java that does not run the jar: the configuration stops';
+like $out,
+    qr{^sympa-smime-enable: /bin/false does not run \Q$SHARE\E/sympa-smime\.jar \(exit status 1\); install Java 17 }m,
+    '... saying why and what to do';
+($rc, $out) = run('dpkg', '--configure', 'sympa-smime');
+is $rc, 0, '... and dpkg --configure finishes it once java runs'
+    or diag $out;
+my %configured = SympaE2E::Shim::_dropin_env();
+is $configured{PERL5OPT}, '-MSympa::SMIME::Shim', '... with the drop-ins';
+
 # Turned off by the administrator: an upgrade keeps it off.
 ($rc, $out) = run('sympa-smime-disable');
 is $rc, 0, 'sympa-smime-disable on PATH' or diag $out;
