@@ -179,13 +179,12 @@ public final class PkiFiles {
     }
   }
 
-  /** {@link #crl} as a PEM file. */
-  public Path crlFile(String file, String issuer, Instant thisUpdate, Instant nextUpdate,
-      List<Revoked> revoked) {
+  /** {@code crl} as {@code file}: DER if its name ends with {@code .der}, PEM otherwise. */
+  public Path write(String file, X509CRLHolder crl) {
     try {
       Path out = dir.resolve(file);
-      write(out, Pem.encode("X509 CRL", crl(issuer, thisUpdate, nextUpdate, revoked)
-          .getEncoded()).getBytes(StandardCharsets.US_ASCII));
+      write(out, file.endsWith(".der") ? crl.getEncoded()
+          : Pem.encode("X509 CRL", crl.getEncoded()).getBytes(StandardCharsets.US_ASCII));
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
