@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
-import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
@@ -95,9 +94,7 @@ public final class SignTestPki {
   /** An S/MIME leaf of O=Sign Test with these usages and the address as rfc822Name. */
   private static CertSpec leafSpec(String cn, String email, KeyPair keys, int keyUsage,
       KeyPurposeId purpose) {
-    return CertSpec.leaf(cn, email, keys)
-        .subject(CertSpec.dn("/O=Sign Test/CN=" + cn + "/emailAddress=" + email))
-        .with(Extension.basicConstraints, false, new BasicConstraints(false))
+    return CertSpec.leaf(CertSpec.dn("/O=Sign Test/CN=" + cn + "/emailAddress=" + email), keys)
         .with(Extension.keyUsage, true, new KeyUsage(keyUsage))
         .with(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
   }

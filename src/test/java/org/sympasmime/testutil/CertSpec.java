@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -89,16 +91,37 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
    * the address again as rfc822Name.
    */
   public static CertSpec leaf(String cn, String email, KeyPair keys) {
+    return leaf(name("Chain Matrix", cn, email), keys);
+  }
+
+  /**
+   * As {@link #leaf(String, String, KeyPair)} under this subject, valid for a year, whose
+   * emailAddress attributes are copied into the subjectAltName as openssl's {@code email:copy}
+   * does (a subject without one gives an empty subjectAltName).
+   */
+  public static CertSpec leaf(X500Name subject, KeyPair keys) {
     Instant now = Instant.now();
-    return new CertSpec(name("Chain Matrix", cn, email), keys, now.minus(SKEW),
-        now.plus(Duration.ofDays(365)), List.of(), Optional.empty(), true, false)
+    return new CertSpec(subject, keys, now.minus(SKEW), now.plus(Duration.ofDays(365)),
+        List.of(), Optional.empty(), true, false)
         .with(Extension.basicConstraints, false, new BasicConstraints(false))
         .with(Extension.keyUsage, true,
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
         .with(Extension.extendedKeyUsage, false,
             new ExtendedKeyUsage(KeyPurposeId.id_kp_emailProtection))
-        .with(Extension.subjectAlternativeName, false,
-            new GeneralNames(new GeneralName(GeneralName.rfc822Name, email)));
+        .with(Extension.subjectAlternativeName, false, emailCopy(subject));
+  }
+
+  /** The emailAddress attributes of {@code subject} as rfc822Names, in order. */
+  public static GeneralNames emailCopy(X500Name subject) {
+    List<GeneralName> names = new ArrayList<>();
+    for (RDN rdn : subject.getRDNs()) {
+      for (AttributeTypeAndValue atv : rdn.getTypesAndValues()) {
+        if (atv.getType().equals(BCStyle.EmailAddress)) {
+          names.add(new GeneralName(GeneralName.rfc822Name, atv.getValue().toString()));
+        }
+      }
+    }
+    return new GeneralNames(names.toArray(GeneralName[]::new));
   }
 
   /**

@@ -2,15 +2,10 @@ package org.sympasmime.testutil;
 
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.function.UnaryOperator;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 
 /**
@@ -67,46 +62,42 @@ public final class TestPki {
     files.selfSigned("ca", CertSpec.ca(CertSpec.dn("/CN=Test CA"), TestKeys.rsa("TestPki/ca")));
     KeyPair alice = TestKeys.rsa("TestPki/alice");
     KeyPair ec256 = TestKeys.ec("TestPki/ec256", "P-256");
-    leaf("alice", alice, ENC_RSA);
-    leaf("bob", TestKeys.rsa("TestPki/bob"), ENC_RSA);
-    leaf("ec256", ec256, ENC_EC);
-    leaf("ec384", TestKeys.ec("TestPki/ec384", "P-384"), ENC_EC);
-    leaf("expired", alice, s -> ENC_RSA.apply(s).validity(Instant.parse("2020-01-01T00:00:00Z"),
+    leaf("alice", alice, s -> s);
+    leaf("bob", TestKeys.rsa("TestPki/bob"), s -> s);
+    leaf("ec256", ec256, TestPki::encryptingEc);
+    leaf("ec384", TestKeys.ec("TestPki/ec384", "P-384"), TestPki::encryptingEc);
+    leaf("expired", alice, s -> s.validity(Instant.parse("2020-01-01T00:00:00Z"),
         Instant.parse("2021-01-01T00:00:00Z")));
-    leaf("future", alice, s -> ENC_RSA.apply(s).validity(Instant.parse("2040-01-01T00:00:00Z"),
+    leaf("future", alice, s -> s.validity(Instant.parse("2040-01-01T00:00:00Z"),
         Instant.parse("2041-01-01T00:00:00Z")));
-    leaf("sigonly", alice, SIGN_ONLY);
-    leaf("noku", alice, s -> s.with(Extension.basicConstraints, false, new BasicConstraints(false)));
-    leaf("ec-sigonly", ec256, SIGN_ONLY);
-    leaf("ed25519", TestKeys.ed25519("TestPki/ed25519"), SIGN_ONLY);
+    leaf("sigonly", alice, TestPki::signingOnly);
+    leaf("noku", alice, s -> signingOnly(s).without(Extension.keyUsage));
+    leaf("ec-sigonly", ec256, TestPki::signingOnly);
+    leaf("ed25519", TestKeys.ed25519("TestPki/ed25519"), TestPki::signingOnly);
     files.encryptedKey("alice", PkiFiles.KeyForm.PKCS8_AES256, "alice.p8enc.key");
     files.encryptedKey("alice", PkiFiles.KeyForm.TRADITIONAL_AES128, "alice.trad.key");
   }
 
-  private static final UnaryOperator<CertSpec> ENC_RSA = s -> s
-      .with(Extension.basicConstraints, false, new BasicConstraints(false))
-      .with(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
-      .with(Extension.extendedKeyUsage, false,
-          new ExtendedKeyUsage(KeyPurposeId.id_kp_emailProtection))
-      .with(Extension.subjectAlternativeName, false, email(s));
-  private static final UnaryOperator<CertSpec> SIGN_ONLY = s -> s
-      .with(Extension.basicConstraints, false, new BasicConstraints(false))
-      .with(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-  private static final UnaryOperator<CertSpec> ENC_EC = s -> s
-      .with(Extension.basicConstraints, false, new BasicConstraints(false))
-      .with(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
-      .with(Extension.subjectAlternativeName, false, email(s));
-
-  private static GeneralNames email(CertSpec s) {
-    return new GeneralNames(new GeneralName(GeneralName.rfc822Name,
-        s.subject().getRDNs(BCStyle.EmailAddress)[0].getFirst().getValue().toString()));
+  /** basicConstraints and a critical keyUsage digitalSignature, nothing else. */
+  private static CertSpec signingOnly(CertSpec leaf) {
+    return leaf.without(Extension.extendedKeyUsage).without(Extension.subjectAlternativeName)
+        .with(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
   }
 
-  /** {@code CN=name, emailAddress=name@example.org}, issued by the CA. */
+  /** keyUsage digitalSignature + keyAgreement, and no extendedKeyUsage. */
+  private static CertSpec encryptingEc(CertSpec leaf) {
+    return leaf.without(Extension.extendedKeyUsage).with(Extension.keyUsage, true,
+        new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
+  }
+
+  /**
+   * An S/MIME leaf {@code CN=name, emailAddress=name@example.org} ({@link CertSpec#leaf}) as
+   * {@code shape} changes it, issued by the CA for ten years.
+   */
   private void leaf(String name, KeyPair keys, UnaryOperator<CertSpec> shape) {
-    files.issue(name, shape.apply(CertSpec.bare(
-        CertSpec.dn("/CN=" + name + "/emailAddress=" + name + "@example.org"), keys)), "ca");
+    CertSpec leaf = CertSpec.leaf(
+        CertSpec.dn("/CN=" + name + "/emailAddress=" + name + "@example.org"), keys);
+    leaf = leaf.validity(leaf.notBefore(), Instant.now().plus(Duration.ofDays(3650)));
+    files.issue(name, shape.apply(leaf), "ca");
   }
 }
