@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -121,20 +122,35 @@ public final class PkiFiles {
 
   /** Writes {@code cert} and its key under {@code name}. */
   public TestCert add(String name, TestCert cert) {
+    writeCert(name, cert);
+    writeKey(name, cert.keys());
+    certs.put(name, cert);
+    return cert;
+  }
+
+  /**
+   * Writes {@code cert} alone as {@code name}'s certificate file: for many certificates on one
+   * key, written once by {@link #writeKey}. It cannot issue others.
+   */
+  public Path writeCert(String name, TestCert cert) {
     write(cert(name), cert.pem().getBytes(StandardCharsets.US_ASCII));
+    return cert(name);
+  }
+
+  /** Writes {@code keys}' private key as {@code name.key}, as {@code openssl pkey} writes it. */
+  public Path writeKey(String name, KeyPair keys) {
     try {
       // Bouncy Castle writes Ed25519 keys as PKCS#8 v2 (with the public key), which openssl
       // 3.0 cannot read: hand it v1, the form openssl itself writes.
-      PrivateKeyInfo info = PrivateKeyInfo.getInstance(cert.keys().getPrivate().getEncoded());
+      PrivateKeyInfo info = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());
       byte[] v1 = new PrivateKeyInfo(info.getPrivateKeyAlgorithm(), info.parsePrivateKey())
           .getEncoded();
       write(key(name), Openssl.run(dir, Pem.encode("PRIVATE KEY", v1)
           .getBytes(StandardCharsets.US_ASCII), "pkey").check().stdout());
+      return key(name);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    certs.put(name, cert);
-    return cert;
   }
 
   /** {@code name}'s key, encrypted with {@link #PASSWORD} by openssl, as {@code file}. */
