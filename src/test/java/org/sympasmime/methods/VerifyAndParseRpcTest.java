@@ -30,7 +30,6 @@ import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
-import org.sympasmime.testutil.Openssl;
 import org.sympasmime.testutil.SignedMailPki;
 
 /** smime.verify and x509.parse through the real JSON-RPC server and the Registry. */

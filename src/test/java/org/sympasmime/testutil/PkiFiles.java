@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -155,11 +157,10 @@ public final class PkiFiles {
 
   /** {@code name}'s key, encrypted with {@link #PASSWORD} by openssl, as {@code file}. */
   public Path encryptedKey(String name, KeyForm form, String file) {
-    String[] args = new String[form.args.length + 6];
-    System.arraycopy(form.args, 0, args, 0, form.args.length);
-    System.arraycopy(new String[] {"-in", key(name).toString(), "-out", file, "-passout",
-        "pass:" + PASSWORD}, 0, args, form.args.length, 6);
-    openssl(args);
+    List<String> args = new ArrayList<>(List.of(form.args));
+    args.addAll(List.of("-in", key(name).toString(), "-out", file, "-passout",
+        "pass:" + PASSWORD));
+    openssl(args.toArray(String[]::new));
     return path(file);
   }
 
@@ -184,7 +185,7 @@ public final class PkiFiles {
       if (r.reason().isPresent()) {
         b.addCRLEntry(r.serial(), Date.from(r.date()), r.reason().get());
       } else {
-        b.addCRLEntry(r.serial(), Date.from(r.date()), null);
+        b.addCRLEntry(r.serial(), Date.from(r.date()), (Extensions) null);
       }
     }
     try {
