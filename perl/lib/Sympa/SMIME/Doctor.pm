@@ -334,7 +334,7 @@ sub sidecar_hint {
 }
 
 sub check_trust_store {
-    my %store = _conf('cafile', 'capath');
+    my %store = Sympa::SMIME::Config->sympa_params('cafile', 'capath');
     unless (%store) {
         my $count  = () = pem_blocks(slurp(SYSTEM_STORE) // '');
         my $detail = sprintf 'cafile and capath not set: the system store %s',
@@ -536,12 +536,12 @@ sub key_files {
 sub check_keys {
     my @sets = @_;
     return unless @sets;
-    my %passwd  = _conf('key_passwd');
-    my %signing = _conf('cafile');
+    my %passwd  = Sympa::SMIME::Config->sympa_params('key_passwd');
+    my %signing = Sympa::SMIME::Config->sympa_params('cafile');
     my $config  = Sympa::SMIME::Sidecar->instance->config;
     # As the shim checks signatures: with the CRLs of crl_path, if set.
     my %trust = (
-        _conf('cafile', 'capath'),
+        Sympa::SMIME::Config->sympa_params('cafile', 'capath'),
         (   (defined $config->{crl_path} and length $config->{crl_path})
             ? ( crls => $config->{crl_path},
                 ($config->{crl_required} ? (crl_required => \1) : ())
@@ -579,7 +579,7 @@ sub check_keys {
     # skipped with a warning (the list signs without them), told once, as
     # the trust store's.
     if (%signing and exists $broken_store{cafile}) {
-        my ($warning) = grep {defined}
+        my ($warning) = grep { defined }
             map { @{($_->{result} || {})->{warnings} || []} } @signed;
         trust_consequence('cafile',
             "Sympa signs list mail without it (smime.sign: $warning)")
@@ -823,7 +823,8 @@ sub report_set {
                 $what, $count,
                 ($count == 1 ? '' : 's'),
                 (   @{$sign->{sign}{result}{warnings} || []}
-                    ? '; ' . join '; ', @{$sign->{sign}{result}{warnings}}
+                    ? '; ' . join '; ',
+                    @{$sign->{sign}{result}{warnings}}
                     : ''
                 )
             );
@@ -1106,7 +1107,7 @@ sub clean {
 }
 
 sub trusted {
-    my %store = _conf('cafile', 'capath');
+    my %store = Sympa::SMIME::Config->sympa_params('cafile', 'capath');
     my $crls  = Sympa::SMIME::Sidecar->instance->config->{crl_path};
     return (
         %store
@@ -1164,12 +1165,6 @@ sub doc {
         }
     }
     return "docs/$name in the sympa-smime sources";
-}
-
-# $Conf::Conf{$name}, when it is set and not empty, as the shim reads it.
-sub _conf {
-    return map { ($_ => $Conf::Conf{$_}) }
-        grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @_;
 }
 
 1;
