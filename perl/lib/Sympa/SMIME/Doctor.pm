@@ -26,7 +26,6 @@ use Sympa::SMIME::Admin qw(become_sympa_user days_left openssl_time);
 use Sympa::SMIME::Config;
 use Sympa::SMIME::Sidecar;
 
-use constant SYSTEM_STORE => '/etc/ssl/certs/ca-certificates.crt';
 # Where the Debian package puts docs/*.md.
 use constant INSTALLED_DOCS => '/usr/share/doc/sympa-smime';
 use constant BATCH          => 200;
@@ -90,6 +89,9 @@ my %CHECK_HINT = (
 
 my @checks;
 my $secret;    # key_passwd, scrubbed from anything we print.
+# The store the sidecar trusts when cafile and capath are unset, as its
+# service.version says.
+my $system_store;
 
 # The lines of check_trust_store() that say cafile or capath is broken
 # ({cafile => index in @checks}), and where its lines end: the failures a
@@ -108,6 +110,7 @@ sub run {
     %broken_store = ();
     undef $secret;
     undef $trust_end;
+    undef $system_store;
     GetOptionsFromArray(
         \@arguments, \%opt,       'config|f=s', 'json',
         'days=i',    'keep-user', 'verbose',    'quiet|q',
@@ -296,6 +299,7 @@ sub check_sidecar {
     my $detail = sprintf '%s %s (protocol %s), Java %s, Bouncy Castle %s',
         map { $_ // '?' }
         @{$version}{qw(name version protocol java bouncycastle)};
+    $system_store = $version->{system_trust_store};
     add('ok', 'sidecar', undef, undef,
         "$detail; $config->{java} -jar $config->{jar}");
     return 1;
@@ -336,9 +340,9 @@ sub sidecar_hint {
 sub check_trust_store {
     my %store = Sympa::SMIME::Config->sympa_params('cafile', 'capath');
     unless (%store) {
-        my $count  = () = pem_blocks(slurp(SYSTEM_STORE) // '');
+        my $count  = () = pem_blocks(slurp($system_store // '') // '');
         my $detail = sprintf 'cafile and capath not set: the system store %s',
-            SYSTEM_STORE;
+            $system_store // '(not named by this sidecar)';
         if ($count) {
             add('ok', 'trust', undef, undef,
                 "$detail ($count certificates) is trusted");
