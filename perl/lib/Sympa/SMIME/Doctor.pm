@@ -495,8 +495,11 @@ sub open_dir {
 # Sympa::Tools::SMIME::find_keys() finds them.
 sub key_set {
     my ($subject, $dir, $that) = @_;
-    # find_keys() only reads the directory of a Sympa::List; a real one
-    # would need the database.
+    # find_keys() reads nothing of a Sympa::List but its directory.  A real
+    # one would load the list's config (taking its lock, writing config.bin
+    # when cache_list_config says so) and need the database: the doctor
+    # stays read-only and works without the database, so it hands
+    # find_keys() just that directory, under the class it checks for.
     $that = bless {%$that}, 'Sympa::List' if ref $that;
     my ($sign_cert, $sign_key) =
         Sympa::Tools::SMIME::find_keys($that, 'sign');
