@@ -438,6 +438,16 @@ subtest 'trust stores, virtual robots' => sub {
     is $err, '', 'not on stderr';
 };
 
+subtest 'no cafile nor capath: the system store the sidecar names' => sub {
+    my $config = make_home('system', [], {}, conf => {cafile => undef});
+    my ($status, $out) = doctor({}, '--config', $config, '--keep-user');
+    my $store = '/etc/ssl/certs/ca-certificates.crt';
+    my $count = () = slurp($store) =~ /-----BEGIN CERTIFICATE-----/g;
+    like $out,
+        qr/^ok   trust: cafile and capath not set: the system store \Q$store\E \($count certificates\) is trusted$/m,
+        'the store the sidecar names, with its certificates counted';
+};
+
 subtest 'crl_path' => sub {
     my $config = "$tmp/good/etc/sympa.conf";
     my ($status, $out, $err) =
@@ -622,7 +632,8 @@ subtest 'a broken trust store' => sub {
     like $out,
         qr/^FAIL trust: trust_store_unreadable: capath \Q$nodir\E: not a directory; no signature can be checked \(smime\.verify: /m,
         'a missing capath: signatures cannot be checked';
-    unlike $out, qr/Sympa signs list mail without/, 'signing does not read capath';
+    unlike $out, qr/Sympa signs list mail without/,
+        'signing does not read capath';
     like $out, qr/^ok   robot sign: .*\(1 certificate in the signature\)$/m,
         'the robot signs as usual';
     is scalar(() = $out =~ /^FAIL /mg), 1, 'the only FAIL';

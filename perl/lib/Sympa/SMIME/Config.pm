@@ -145,6 +145,19 @@ sub revocation {
 
 sub env_name { return $ENV_NAME{$_[1]} }
 
+# The named settings of Sympa (cafile, capath, key_passwd, ...) as the
+# sidecar's parameters: only those set and not empty, since Sympa gives an
+# unset one as ''.  One rule for the shim and the admin commands, so that
+# the doctor checks with exactly what Sympa will send.
+sub sympa_params {
+    my $class = shift;
+    my @names = @_;
+
+    no warnings 'once';
+    return map { ($_ => $Conf::Conf{$_}) }
+        grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @names;
+}
+
 # Whether a Sympa process whose sidecar cannot run may do S/MIME with
 # Sympa's own functions (Crypt::SMIME): undef when it may, else why not.
 # "auto" falls back unless a setting asks for a check only the sidecar
@@ -639,6 +652,11 @@ cannot be resolved.
 =item keys_in_order ( ), env_name ( $key )
 
 The setting names, and the environment variable of one of them.
+
+=item sympa_params ( @names )
+
+Sympa's settings C<@names> (from C<%Conf::Conf>) as name-value pairs for
+the sidecar's parameters, leaving out those unset or empty.
 
 =item algorithm_policy ( \%config ), revocation ( \%config )
 

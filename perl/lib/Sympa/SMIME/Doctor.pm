@@ -26,7 +26,6 @@ use Sympa::SMIME::Admin qw(become_sympa_user days_left openssl_time);
 use Sympa::SMIME::Config;
 use Sympa::SMIME::Sidecar;
 
-use constant SYSTEM_STORE => '/etc/ssl/certs/ca-certificates.crt';
 # Where the Debian package puts docs/*.md.
 use constant INSTALLED_DOCS => '/usr/share/doc/sympa-smime';
 use constant BATCH          => 200;
@@ -90,6 +89,9 @@ my %CHECK_HINT = (
 
 my @checks;
 my $secret;    # key_passwd, scrubbed from anything we print.
+# The store the sidecar trusts when cafile and capath are unset, as its
+# service.version says.
+my $system_store;
 
 # The lines of check_trust_store() that say cafile or capath is broken
 # ({cafile => index in @checks}), and where its lines end: the failures a
@@ -108,6 +110,7 @@ sub run {
     %broken_store = ();
     undef $secret;
     undef $trust_end;
+    undef $system_store;
     GetOptionsFromArray(
         \@arguments, \%opt,       'config|f=s', 'json',
         'days=i',    'keep-user', 'verbose',    'quiet|q',
@@ -296,6 +299,7 @@ sub check_sidecar {
     my $detail = sprintf '%s %s (protocol %s), Java %s, Bouncy Castle %s',
         map { $_ // '?' }
         @{$version}{qw(name version protocol java bouncycastle)};
+    $system_store = $version->{system_trust_store};
     add('ok', 'sidecar', undef, undef,
         "$detail; $config->{java} -jar $config->{jar}");
     return 1;
@@ -334,11 +338,11 @@ sub sidecar_hint {
 }
 
 sub check_trust_store {
-    my %store = _conf('cafile', 'capath');
+    my %store = Sympa::SMIME::Config->sympa_params('cafile', 'capath');
     unless (%store) {
-        my $count  = () = pem_blocks(slurp(SYSTEM_STORE) // '');
+        my $count  = () = pem_blocks(slurp($system_store // '') // '');
         my $detail = sprintf 'cafile and capath not set: the system store %s',
-            SYSTEM_STORE;
+            $system_store // '(not named by this sidecar)';
         if ($count) {
             add('ok', 'trust', undef, undef,
                 "$detail ($count certificates) is trusted");
@@ -491,8 +495,11 @@ sub open_dir {
 # Sympa::Tools::SMIME::find_keys() finds them.
 sub key_set {
     my ($subject, $dir, $that) = @_;
-    # find_keys() only reads the directory of a Sympa::List; a real one
-    # would need the database.
+    # find_keys() reads nothing of a Sympa::List but its directory.  A real
+    # one would load the list's config (taking its lock, writing config.bin
+    # when cache_list_config says so) and need the database: the doctor
+    # stays read-only and works without the database, so it hands
+    # find_keys() just that directory, under the class it checks for.
     $that = bless {%$that}, 'Sympa::List' if ref $that;
     my ($sign_cert, $sign_key) =
         Sympa::Tools::SMIME::find_keys($that, 'sign');
@@ -536,12 +543,12 @@ sub key_files {
 sub check_keys {
     my @sets = @_;
     return unless @sets;
-    my %passwd  = _conf('key_passwd');
-    my %signing = _conf('cafile');
+    my %passwd  = Sympa::SMIME::Config->sympa_params('key_passwd');
+    my %signing = Sympa::SMIME::Config->sympa_params('cafile');
     my $config  = Sympa::SMIME::Sidecar->instance->config;
     # As the shim checks signatures: with the CRLs of crl_path, if set.
     my %trust = (
-        _conf('cafile', 'capath'),
+        Sympa::SMIME::Config->sympa_params('cafile', 'capath'),
         (   (defined $config->{crl_path} and length $config->{crl_path})
             ? ( crls => $config->{crl_path},
                 ($config->{crl_required} ? (crl_required => \1) : ())
@@ -579,7 +586,7 @@ sub check_keys {
     # skipped with a warning (the list signs without them), told once, as
     # the trust store's.
     if (%signing and exists $broken_store{cafile}) {
-        my ($warning) = grep {defined}
+        my ($warning) = grep { defined }
             map { @{($_->{result} || {})->{warnings} || []} } @signed;
         trust_consequence('cafile',
             "Sympa signs list mail without it (smime.sign: $warning)")
@@ -823,7 +830,8 @@ sub report_set {
                 $what, $count,
                 ($count == 1 ? '' : 's'),
                 (   @{$sign->{sign}{result}{warnings} || []}
-                    ? '; ' . join '; ', @{$sign->{sign}{result}{warnings}}
+                    ? '; ' . join '; ',
+                    @{$sign->{sign}{result}{warnings}}
                     : ''
                 )
             );
@@ -1106,7 +1114,7 @@ sub clean {
 }
 
 sub trusted {
-    my %store = _conf('cafile', 'capath');
+    my %store = Sympa::SMIME::Config->sympa_params('cafile', 'capath');
     my $crls  = Sympa::SMIME::Sidecar->instance->config->{crl_path};
     return (
         %store
@@ -1164,12 +1172,6 @@ sub doc {
         }
     }
     return "docs/$name in the sympa-smime sources";
-}
-
-# $Conf::Conf{$name}, when it is set and not empty, as the shim reads it.
-sub _conf {
-    return map { ($_ => $Conf::Conf{$_}) }
-        grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @_;
 }
 
 1;

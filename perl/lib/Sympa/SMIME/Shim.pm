@@ -323,13 +323,6 @@ sub _call {
     return (undef, "internal: $error");
 }
 
-# $Conf::Conf{$name}, when it is set and not empty.
-sub _conf {
-    my @names = @_;
-    return map { ($_ => $Conf::Conf{$_}) }
-        grep { defined $Conf::Conf{$_} and length $Conf::Conf{$_} } @names;
-}
-
 # The sidecar's settings (docs/configuration.md), read again on each call
 # so that a changed file applies without a restart; {} when they cannot be
 # read.
@@ -421,10 +414,8 @@ sub _smime_decrypt {
         (      $content_type eq 'application/pkcs7-mime'
             or $content_type eq 'application/x-pkcs7-mime'
         )
-        and !Sympa::Tools::Data::smart_eq(
-            $self->{_head}->mime_attr('Content-Type.smime-type'),
-            qr/signed-data/i
-        )
+        and ($self->{_head}->mime_attr('Content-Type.smime-type') // '') !~
+        /signed-data/i
     ) {
         return 0;
     }
@@ -447,7 +438,7 @@ sub _smime_decrypt {
         keys        => [
             map { {cert => $certs->[$_], key => $keys->[$_]} } 0 .. $#$certs
         ],
-        _conf('key_passwd'),
+        Sympa::SMIME::Config->sympa_params('key_passwd'),
     );
     unless ($result) {
         $log->syslog('err', 'Message could not be decrypted: %s', $error);
@@ -495,12 +486,7 @@ sub _smime_decrypt {
     # multipart
     $head->delete('Content-Disposition')
         if $self->get_header('Content-Disposition');
-    if (
-        Sympa::Tools::Data::smart_eq(
-            $head->mime_attr('Content-Type'),
-            qr/multipart/i
-        )
-    ) {
+    if (($head->mime_attr('Content-Type') // '') =~ /multipart/i) {
         $head->delete('Content-Transfer-Encoding')
             if $self->get_header('Content-Transfer-Encoding');
     }
@@ -633,7 +619,7 @@ sub _smime_sign {
         entity_b64 => $dup_head->as_string . "\n" . $self->body_as_string,
         cert       => $certfile,
         key        => $keyfile,
-        _conf('key_passwd', 'cafile'),
+        Sympa::SMIME::Config->sympa_params('key_passwd', 'cafile'),
         _algorithm_policy(_config()),
     );
     unless ($result) {
@@ -681,7 +667,7 @@ sub _signed_by {
     my ($result, $error) = _call(
         'smime.verify', ['valid'],
         message_b64 => $string,
-        _conf('cafile', 'capath'),
+        Sympa::SMIME::Config->sympa_params('cafile', 'capath'),
         _revocation($config),
         _algorithm_policy($config),
     );

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.sympasmime.Version;
 import org.sympasmime.pki.BcProvider;
 import org.sympasmime.pki.KeyMaterial;
+import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.RpcException;
 import org.sympasmime.rpc.Stats;
 
@@ -28,6 +29,8 @@ final class ServiceMethods {
     out.put("protocol", Version.PROTOCOL);
     out.put("java", System.getProperty("java.version"));
     out.put("bouncycastle", BcProvider.get().getVersionStr());
+    // What "cafile and capath unset" means, for tools that report it (the doctor).
+    out.put("system_trust_store", TrustStores.SYSTEM_CA_FILE.toString());
     return out;
   }
 

@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -29,7 +30,7 @@ import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.TrustStores;
 import org.sympasmime.rpc.Server;
 import org.sympasmime.rpc.Stats;
-import org.sympasmime.testutil.Openssl;
+import org.sympasmime.testutil.SignedMailPki;
 
 /** smime.verify and x509.parse through the real JSON-RPC server and the Registry. */
 class VerifyAndParseRpcTest {
@@ -150,11 +151,9 @@ class VerifyAndParseRpcTest {
   @Test
   void verifyWithCrls(@TempDir Path tmp) throws Exception {
     // An empty CRL of the test root whose nextUpdate has passed: accepted, with a warning.
-    Path expired = tmp.resolve("expired.crl");
-    Openssl.run(path("."), "ca", "-config", "ca.cnf", "-gencrl", "-crl_lastupdate",
-        "20200101000000Z", "-crl_nextupdate", "20200201000000Z", "-out", expired.toString())
-        .check();
-    String crls = expired.toString();
+    String crls = SignedMailPki.files().write(tmp.resolve("expired.crl").toString(),
+        SignedMailPki.files().crl("root", Instant.parse("2020-01-01T00:00:00Z"),
+            Instant.parse("2020-02-01T00:00:00Z"), List.of())).toString();
     ObjectNode stale = verifyRequest(1, p -> p.put("crls", crls));
     ObjectNode required = verifyRequest(2, p -> p.put("crls", crls).put("crl_required", true));
     ObjectNode requiredAlone = verifyRequest(3, p -> p.put("crl_required", true));

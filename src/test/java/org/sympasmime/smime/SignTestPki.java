@@ -1,16 +1,20 @@
 package org.sympasmime.smime;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.sympasmime.testutil.Openssl;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.sympasmime.testutil.CertSpec;
+import org.sympasmime.testutil.PkiFiles;
+import org.sympasmime.testutil.TestKeys;
 
 /**
- * A throwaway PKI made with the {@code openssl} CLI, so that what we sign is checked against an
- * independent implementation:
+ * The signing tests' PKI, made by {@link PkiFiles} into the directory given (certificates as
+ * {@code name.pem}, keys as {@code name.key}), so that what we sign is checked against openssl:
  *
  * <pre>
  * root (RSA, self-signed)
@@ -24,93 +28,79 @@ import org.sympasmime.testutil.Openssl;
  *  +- server   leaf whose extendedKeyUsage is serverAuth
  * ed25519      leaf (Ed25519) issued by int
  * </pre>
+ *
+ * <p>Bundles: {@code rsa-chain.pem} (the list's cert.pem as admins make it: leaf, then the chain,
+ * root included), {@code cafile.pem} (with noise: the re-keyed intermediate before the right
+ * one, so that a DN-only match picks wrongly), {@code cafileB.pem}. rsa's key encrypted by
+ * openssl with {@link #PASSWORD}: {@code rsa-pkcs8-enc.key}, {@code rsa-trad-enc.key}.
  */
 public final class SignTestPki {
-  public static final String PASSWORD = "s3cret pass";
+  public static final String PASSWORD = PkiFiles.PASSWORD;
 
   public final Path dir;
+  private final PkiFiles files;
 
-  public SignTestPki(Path dir) throws IOException {
+  public SignTestPki(Path dir) {
     this.dir = dir;
-    write("ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
-        + "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-    write("leaf.ext", "basicConstraints=CA:FALSE\n"
-        + "keyUsage=critical,digitalSignature,keyEncipherment\n"
-        + "extendedKeyUsage=emailProtection\nsubjectAltName=email:copy\n");
-    write("ecleaf.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\n"
-        + "extendedKeyUsage=emailProtection\nsubjectAltName=email:copy\n");
-    write("edleaf.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-        + "extendedKeyUsage=emailProtection\nsubjectAltName=email:copy\n");
-    write("enconly.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,keyEncipherment\n"
-        + "extendedKeyUsage=emailProtection\n");
-    write("server.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-        + "extendedKeyUsage=serverAuth\n");
+    this.files = new PkiFiles(dir, ".pem");
+    files.selfSigned("root", CertSpec.ca(CertSpec.dn("/O=Sign Test/CN=Test Root"),
+        keys("root")));
+    for (String ca : new String[] {"int", "intB"}) {
+      files.issue(ca, days(CertSpec.ca(CertSpec.dn("/O=Sign Test/CN=Test Intermediate"),
+          keys(ca)), 1800), "root");
+    }
+    leaf("rsa", "List RSA", "list@example.org", keys("rsa"), "int",
+        KeyUsage.digitalSignature | KeyUsage.keyEncipherment, KeyPurposeId.id_kp_emailProtection);
+    leaf("ec", "List EC", "ec@example.org", TestKeys.ec("SignTestPki/ec", "P-256"), "int",
+        KeyUsage.digitalSignature | KeyUsage.keyAgreement, KeyPurposeId.id_kp_emailProtection);
+    leaf("ed25519", "List Ed25519", "ed@example.org", TestKeys.ed25519("SignTestPki/ed25519"),
+        "int", KeyUsage.digitalSignature, KeyPurposeId.id_kp_emailProtection);
+    leaf("viaB", "Via B", "b@example.org", keys("viaB"), "intB",
+        KeyUsage.digitalSignature | KeyUsage.keyEncipherment, KeyPurposeId.id_kp_emailProtection);
+    leaf("direct", "Direct", "direct@example.org", keys("direct"), "root",
+        KeyUsage.digitalSignature | KeyUsage.keyEncipherment, KeyPurposeId.id_kp_emailProtection);
+    // Without subjectAltName, as their openssl extension files had.
+    files.issue("encOnly", days(leafSpec("Enc Only", "enc@example.org", keys("encOnly"),
+        KeyUsage.keyEncipherment, KeyPurposeId.id_kp_emailProtection)
+        .without(Extension.subjectAlternativeName), 365), "root");
+    files.issue("server", days(leafSpec("Server", "srv@example.org", keys("server"),
+        KeyUsage.digitalSignature, KeyPurposeId.id_kp_serverAuth)
+        .without(Extension.subjectAlternativeName), 365), "root");
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key",
-        "-out", "root.pem", "-days", "3650", "-subj", "/O=Sign Test/CN=Test Root",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-    issue("int", "rsa:2048", "/O=Sign Test/CN=Test Intermediate", "root", "ca.ext", 1800);
-    issue("intB", "rsa:2048", "/O=Sign Test/CN=Test Intermediate", "root", "ca.ext", 1800);
-    issue("rsa", "rsa:2048", "/O=Sign Test/CN=List RSA/emailAddress=list@example.org", "int",
-        "leaf.ext", 365);
-    issue("ec", "ec", "/O=Sign Test/CN=List EC/emailAddress=ec@example.org", "int",
-        "ecleaf.ext", 365);
-    issue("ed25519", "ed25519", "/O=Sign Test/CN=List Ed25519/emailAddress=ed@example.org",
-        "int", "edleaf.ext", 365);
-    issue("viaB", "rsa:2048", "/O=Sign Test/CN=Via B/emailAddress=b@example.org", "intB",
-        "leaf.ext", 365);
-    issue("direct", "rsa:2048", "/O=Sign Test/CN=Direct/emailAddress=direct@example.org",
-        "root", "leaf.ext", 365);
-    issue("encOnly", "rsa:2048", "/O=Sign Test/CN=Enc Only/emailAddress=enc@example.org",
-        "root", "enconly.ext", 365);
-    issue("server", "rsa:2048", "/O=Sign Test/CN=Server/emailAddress=srv@example.org",
-        "root", "server.ext", 365);
-
-    // The list's cert.pem as admins make it: leaf, then the chain, root included.
-    concat("rsa-chain.pem", "rsa.pem", "int.pem", "root.pem");
-    // A cafile with noise: the re-keyed intermediate first, so a DN-only match picks wrongly.
-    concat("cafile.pem", "direct.pem", "intB.pem", "int.pem", "root.pem");
-    concat("cafileB.pem", "int.pem", "intB.pem", "root.pem");
-    openssl("pkey", "-in", "rsa.key", "-aes256", "-passout", "pass:" + PASSWORD,
-        "-out", "rsa-pkcs8-enc.key");
-    openssl("rsa", "-in", "rsa.key", "-aes128", "-traditional", "-passout", "pass:" + PASSWORD,
-        "-out", "rsa-trad-enc.key");
+    files.bundle("rsa-chain.pem", "rsa", "int", "root");
+    files.bundle("cafile.pem", "direct", "intB", "int", "root");
+    files.bundle("cafileB.pem", "int", "intB", "root");
+    files.encryptedKey("rsa", PkiFiles.KeyForm.PKCS8_AES256, "rsa-pkcs8-enc.key");
+    files.encryptedKey("rsa", PkiFiles.KeyForm.TRADITIONAL_AES128, "rsa-trad-enc.key");
   }
 
   public Path path(String name) {
     return dir.resolve(name);
   }
 
-  private void issue(String name, String keySpec, String subject, String issuer, String ext,
-      int days) {
-    List<String> req = new ArrayList<>(List.of("req", "-new", "-nodes", "-keyout", name + ".key",
-        "-out", name + ".csr", "-subj", subject));
-    if (keySpec.equals("ec")) {
-      req.addAll(List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"));
-    } else {
-      req.addAll(List.of("-newkey", keySpec));
-    }
-    openssl(req.toArray(String[]::new));
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", issuer + ".pem", "-CAkey",
-        issuer + ".key", "-set_serial", "0x" + Long.toHexString(System.nanoTime()),
-        "-days", Integer.toString(days), "-extfile", ext, "-out", name + ".pem");
-  }
-
-  private void concat(String target, String... parts) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (String part : parts) {
-      out.writeBytes(Files.readAllBytes(dir.resolve(part)));
-    }
-    Files.write(dir.resolve(target), out.toByteArray());
-  }
-
-  private void write(String name, String text) throws IOException {
-    Files.writeString(dir.resolve(name), text);
-  }
-
   /** Runs openssl in {@link #dir}; fails the test with openssl's stderr when it fails. */
   public byte[] openssl(String... args) {
-    return Openssl.run(dir, args).check().stdout();
+    return files.openssl(args);
+  }
+
+  private static KeyPair keys(String name) {
+    return TestKeys.rsa("SignTestPki/" + name);
+  }
+
+  private static CertSpec days(CertSpec spec, int days) {
+    return spec.validity(spec.notBefore(), Instant.now().plus(Duration.ofDays(days)));
+  }
+
+  /** An S/MIME leaf of O=Sign Test with these usages and the address as rfc822Name. */
+  private static CertSpec leafSpec(String cn, String email, KeyPair keys, int keyUsage,
+      KeyPurposeId purpose) {
+    return CertSpec.leaf(CertSpec.dn("/O=Sign Test/CN=" + cn + "/emailAddress=" + email), keys)
+        .with(Extension.keyUsage, true, new KeyUsage(keyUsage))
+        .with(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+  }
+
+  private void leaf(String name, String cn, String email, KeyPair keys, String issuer,
+      int keyUsage, KeyPurposeId purpose) {
+    files.issue(name, days(leafSpec(cn, email, keys, keyUsage, purpose), 365), issuer);
   }
 }

@@ -6,16 +6,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.bouncycastle.asn1.misc.MiscObjectIdentifiers;
+import org.bouncycastle.asn1.misc.NetscapeCertType;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.TrustStores;
-import org.sympasmime.testutil.Openssl;
+import org.sympasmime.testutil.CertSpec;
+import org.sympasmime.testutil.PkiFiles;
+import org.sympasmime.testutil.TestKeys;
 
 /**
  * Sign and verify apply one usage rule and one algorithm policy: for every signer certificate
@@ -30,28 +45,41 @@ class SignVerifyAgreementTest {
       "serverAuth", "clientAuth", "anyExtendedKeyUsage", "anyExtendedKeyUsage,emailProtection");
   private static final List<String> NS_CERT_TYPES = List.of("", "server", "client", "email",
       "objsign", "server,email");
-  /** name, key generation arguments, digest the root signs the certificate with. */
-  private static final List<List<String>> KEYS = List.of(
-      List.of("rsa2048", "-newkey rsa:2048", "sha256"),
-      List.of("rsa1024", "-newkey rsa:1024", "sha256"),
-      List.of("rsa512", "-newkey rsa:512", "sha256"),
-      List.of("p256", "-newkey ec -pkeyopt ec_paramgen_curve:P-256", "sha256"),
-      List.of("p192", "-newkey ec -pkeyopt ec_paramgen_curve:prime192v1", "sha256"),
-      List.of("ed25519", "-newkey ed25519", "sha256"),
-      List.of("md5cert", "-newkey rsa:2048", "md5"),
-      List.of("sha1cert", "-newkey rsa:2048", "sha1"));
+  private static final Map<String, Integer> BITS = Map.of(
+      "digitalSignature", KeyUsage.digitalSignature, "nonRepudiation", KeyUsage.nonRepudiation,
+      "keyEncipherment", KeyUsage.keyEncipherment, "server", NetscapeCertType.sslServer,
+      "client", NetscapeCertType.sslClient, "email", NetscapeCertType.smime,
+      "objsign", NetscapeCertType.objectSigning);
+  private static final Map<String, KeyPurposeId> PURPOSES = Map.of(
+      "emailProtection", KeyPurposeId.id_kp_emailProtection,
+      "serverAuth", KeyPurposeId.id_kp_serverAuth, "clientAuth", KeyPurposeId.id_kp_clientAuth,
+      "anyExtendedKeyUsage", KeyPurposeId.anyExtendedKeyUsage);
+  /** name, key, algorithm the root signs the certificate with. */
+  private record Key(String name, Supplier<KeyPair> keys, String issuerAlgorithm) {}
+
+  private static final List<Key> KEYS = List.of(
+      new Key("rsa2048", () -> TestKeys.rsa("Agreement/rsa2048"), "SHA256withRSA"),
+      new Key("rsa1024", () -> TestKeys.rsa("Agreement/rsa1024", 1024), "SHA256withRSA"),
+      new Key("rsa512", () -> TestKeys.rsa("Agreement/rsa512", 512), "SHA256withRSA"),
+      new Key("p256", () -> TestKeys.ec("Agreement/p256", "P-256"), "SHA256withRSA"),
+      new Key("p192", () -> TestKeys.ec("Agreement/p192", "P-192"), "SHA256withRSA"),
+      new Key("ed25519", () -> TestKeys.ed25519("Agreement/ed25519"), "SHA256withRSA"),
+      new Key("md5cert", () -> TestKeys.rsa("Agreement/md5cert"), "MD5withRSA"),
+      new Key("sha1cert", () -> TestKeys.rsa("Agreement/sha1cert"), "SHA1withRSA"));
   private static final byte[] ENTITY =
       "Content-Type: text/plain\r\n\r\nAgreement.\r\n".getBytes(StandardCharsets.US_ASCII);
 
   @TempDir static Path dir;
+  static PkiFiles pki;
   static Verify verify;
 
   @BeforeAll
   static void root() throws Exception {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out",
-        "root.pem", "-days", "30", "-subj", "/CN=Agreement Root",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    pki = new PkiFiles(dir, ".pem");
+    CertSpec root = CertSpec.ca(CertSpec.dn("/CN=Agreement Root"),
+        TestKeys.rsa("Agreement/root"));
+    pki.selfSigned("root",
+        root.validity(root.notBefore(), Instant.now().plus(Duration.ofDays(30))));
     verify = new Verify(new TrustStores());
   }
 
@@ -60,37 +88,33 @@ class SignVerifyAgreementTest {
     List<String> disagreements = new ArrayList<>();
     int signed = 0;
     int shapes = 0;
-    for (List<String> key : KEYS) {
-      String name = key.get(0);
-      List<String> req = new ArrayList<>(List.of("req", "-new", "-nodes", "-keyout",
-          name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name
-              + "/emailAddress=" + name + "@example.org"));
-      req.addAll(List.of(key.get(1).split(" ")));
-      openssl(req.toArray(String[]::new));
+    for (Key key : KEYS) {
+      String name = key.name();
+      KeyPair keys = key.keys().get();
+      pki.writeKey(name, keys);
       // The usage matrix on the default RSA key; one usual usage on every other key.
-      List<String> kus = name.equals("rsa2048") ? KEY_USAGES : List.of("digitalSignature");
-      List<String> ekus = name.equals("rsa2048") ? EXTENDED_KEY_USAGES
-          : List.of("emailProtection");
-      List<String> nss = name.equals("rsa2048") ? NS_CERT_TYPES : List.of("");
-      for (String ku : kus) {
-        for (String eku : ekus) {
-          for (String ns : nss) {
+      boolean matrix = name.equals("rsa2048");
+      for (String ku : matrix ? KEY_USAGES : List.of("digitalSignature")) {
+        for (String eku : matrix ? EXTENDED_KEY_USAGES : List.of("emailProtection")) {
+          for (String ns : matrix ? NS_CERT_TYPES : List.of("")) {
             String shape = name + " ku=" + ku + " eku=" + eku + " ns=" + ns;
             String cert = "c" + (shapes++);
-            StringBuilder ext = new StringBuilder("basicConstraints=CA:FALSE\n");
+            CertSpec spec = CertSpec.bare(CertSpec.dn("/CN=" + name + "/emailAddress=" + name
+                + "@example.org"), keys).signedWith(key.issuerAlgorithm())
+                .with(Extension.basicConstraints, false, new BasicConstraints(false));
+            spec = spec.validity(spec.notBefore(), Instant.now().plus(Duration.ofDays(10)));
             if (!ku.isEmpty()) {
-              ext.append("keyUsage=").append(ku).append('\n');
+              spec = spec.with(Extension.keyUsage, false, new KeyUsage(bits(ku)));
             }
             if (!eku.isEmpty()) {
-              ext.append("extendedKeyUsage=").append(eku).append('\n');
+              spec = spec.with(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
+                  Stream.of(eku.split(",")).map(PURPOSES::get).toArray(KeyPurposeId[]::new)));
             }
             if (!ns.isEmpty()) {
-              ext.append("nsCertType=").append(ns).append('\n');
+              spec = spec.with(MiscObjectIdentifiers.netscapeCertType, false,
+                  new NetscapeCertType(bits(ns)));
             }
-            Files.writeString(dir.resolve(cert + ".ext"), ext);
-            openssl("x509", "-req", "-in", name + ".csr", "-CA", "root.pem", "-CAkey",
-                "root.key", "-set_serial", Integer.toString(shapes), "-days", "10",
-                "-" + key.get(2), "-extfile", cert + ".ext", "-out", cert + ".pem");
+            pki.writeCert(cert, spec.issuedBy(pki.get("root")));
             Optional<byte[]> ours = signWithUs(cert + ".pem", name + ".key");
             byte[] message = ours.isPresent() ? ours.get() : signWithOpenssl(cert, name);
             Verify.Result r = verify.verify(new Verify.Request(message,
@@ -112,6 +136,11 @@ class SignVerifyAgreementTest {
     assertTrue(signed > 10 && signed < shapes - 10, signed + " of " + shapes + " signed");
   }
 
+  /** keyUsage or nsCertType bits written as openssl's extension files write them. */
+  private static int bits(String names) {
+    return Stream.of(names.split(",")).mapToInt(BITS::get).reduce(0, (x, y) -> x | y);
+  }
+
   private static Optional<byte[]> signWithUs(String cert, String key) throws Exception {
     try {
       return Optional.of(new Sign(new KeyMaterial()).sign(new Sign.Request(ENTITY,
@@ -130,6 +159,6 @@ class SignVerifyAgreementTest {
   }
 
   private static void openssl(String... args) {
-    Openssl.run(dir, args).check();
+    pki.openssl(args);
   }
 }

@@ -9,12 +9,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.math.BigInteger;
+import java.security.KeyPair;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,124 +27,94 @@ import org.sympasmime.Reason;
 import org.sympasmime.SmimeException;
 import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.TrustStores;
+import org.sympasmime.testutil.CertSpec;
 import org.sympasmime.testutil.Openssl;
+import org.sympasmime.testutil.PkiFiles;
+import org.sympasmime.testutil.PkiFiles.Revoked;
+import org.sympasmime.testutil.TestKeys;
 
 /**
- * Revocation checking in smime.verify, with a PKI and CRLs made by {@code openssl ca}: a root
- * issuing an intermediate and the signers alice and bob, the intermediate issuing carol and dave.
- * Every certificate is valid from 2020 to 2035, so {@code at_time} can move around the CRLs.
+ * Revocation checking in smime.verify, with a PKI and CRLs made by {@link PkiFiles}: a root
+ * issuing an intermediate and the signers alice and bob, the intermediate issuing carol and dave,
+ * serial numbers as an {@code openssl ca} with serial files 1000 and 2000 gives them. Every
+ * certificate is valid from 2020 to 2035, so {@code at_time} can move around the CRLs. The
+ * messages are signed by {@code openssl cms}.
  */
 class VerifyCrlTest {
   private static final Verify VERIFIER = new Verify(new TrustStores(), new Crls());
   private static final Instant JAN_2020 = Instant.parse("2020-01-15T00:00:00Z");
-  private static final DateTimeFormatter ASN1_TIME =
-      DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'").withZone(ZoneOffset.UTC);
 
   @TempDir
   static Path dir;
 
   @BeforeAll
-  static void pki() throws IOException {
+  static void pki() {
     Assumptions.assumeTrue(Openssl.available(), "no openssl");
-    Files.writeString(dir.resolve("ext.cnf"), """
-        [ca]
-        basicConstraints = critical, CA:TRUE
-        keyUsage = critical, keyCertSign, cRLSign
-        subjectKeyIdentifier = hash
-        [leaf]
-        basicConstraints = CA:FALSE
-        keyUsage = critical, digitalSignature, keyEncipherment
-        extendedKeyUsage = emailProtection
-        subjectAltName = email:copy
-        """);
-    for (String ca : List.of("root", "inter", "fake")) {
-      Files.writeString(dir.resolve(ca + ".cnf"), """
-          [ca]
-          default_ca = this
-          [this]
-          database = %1$s.index
-          new_certs_dir = new
-          serial = %1$s.serial
-          certificate = %1$s.crt
-          private_key = %1$s.key
-          default_md = sha256
-          default_crl_days = 30
-          policy = any
-          unique_subject = no
-          email_in_dn = yes
-          [any]
-          commonName = supplied
-          emailAddress = optional
-          """.formatted(ca));
-      Files.writeString(dir.resolve(ca + ".index"), "");
-      Files.writeString(dir.resolve(ca + ".serial"), ca.equals("inter") ? "2000\n" : "1000\n");
-    }
-    Files.createDirectories(dir.resolve("new"));
-    Files.writeString(dir.resolve("entity.txt"), "Content-Type: text/plain\r\n\r\nHello.\r\n");
-
-    key("root");
-    ossl("req", "-new", "-key", "root.key", "-subj", "/CN=CRL Test Root", "-out", "root.csr");
-    ossl("ca", "-batch", "-config", "root.cnf", "-selfsign", "-keyfile", "root.key", "-notext",
-        "-in", "root.csr", "-out", "root.crt", "-extfile", "ext.cnf", "-extensions", "ca",
-        "-startdate", "20191201000000Z", "-enddate", "20360101000000Z");
+    PkiFiles pki = new PkiFiles(dir, ".crt");
+    X500Name rootName = CertSpec.dn("/CN=CRL Test Root");
+    pki.selfSigned("root", CertSpec.ca(rootName, keys("root")).serial(BigInteger.valueOf(0x1000))
+        .validity(Instant.parse("2019-12-01T00:00:00Z"), Instant.parse("2036-01-01T00:00:00Z")));
     // Same name as the root, another key: its CRLs must count for nothing.
-    key("fake");
-    ossl("req", "-x509", "-key", "fake.key", "-subj", "/CN=CRL Test Root", "-days", "3650",
-        "-out", "fake.crt");
-    issue("inter", "root", "/CN=CRL Test Intermediate", "ca");
+    pki.selfSigned("fake", CertSpec.ca(rootName, keys("fake")));
+    pki.issue("inter", valid2020(CertSpec.ca(CertSpec.dn("/CN=CRL Test Intermediate"),
+        keys("inter")), 0x1001), "root");
+    int serial = 0x1002;
     for (String leaf : List.of("alice", "bob")) {
-      issue(leaf, "root", "/CN=" + leaf + "/emailAddress=" + leaf + "@example.org", "leaf");
+      pki.issue(leaf, valid2020(leaf(leaf), serial++), "root");
     }
+    serial = 0x2000;
     for (String leaf : List.of("carol", "dave")) {
-      issue(leaf, "inter", "/CN=" + leaf + "/emailAddress=" + leaf + "@example.org", "leaf");
-      ossl("cms", "-sign", "-in", "entity.txt", "-signer", leaf + ".crt", "-inkey", leaf + ".key",
-          "-certfile", "inter.crt", "-out", leaf + ".eml");
+      pki.issue(leaf, valid2020(leaf(leaf), serial++), "inter");
     }
-    for (String leaf : List.of("alice", "bob")) {
-      ossl("cms", "-sign", "-in", "entity.txt", "-signer", leaf + ".crt", "-inkey", leaf + ".key",
-          "-out", leaf + ".eml");
+    Path entity = pki.path("entity.txt");
+    try {
+      Files.writeString(entity, "Content-Type: text/plain\r\n\r\nHello.\r\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (String leaf : List.of("alice", "bob", "carol", "dave")) {
+      List<String> sign = new ArrayList<>(List.of("cms", "-sign", "-in", "entity.txt", "-signer",
+          leaf + ".crt", "-inkey", leaf + ".key", "-out", leaf + ".eml"));
+      if (leaf.equals("carol") || leaf.equals("dave")) {
+        sign.addAll(List.of("-certfile", "inter.crt"));
+      }
+      pki.openssl(sign.toArray(String[]::new));
     }
 
-    ossl("ca", "-config", "root.cnf", "-revoke", "bob.crt", "-crl_reason", "keyCompromise");
-    ossl("ca", "-config", "root.cnf", "-gencrl", "-out", "root.crl");
-    ossl("crl", "-in", "root.crl", "-outform", "DER", "-out", "root.der");
-    ossl("ca", "-config", "root.cnf", "-gencrl", "-crl_lastupdate", "20200101000000Z",
-        "-crl_nextupdate", "20200201000000Z", "-out", "root-expired.crl");
-    ossl("ca", "-config", "root.cnf", "-revoke", "inter.crt", "-crl_reason", "CACompromise");
-    ossl("ca", "-config", "root.cnf", "-gencrl", "-out", "root-inter.crl");
+    Instant now = Instant.now();
+    Instant in30Days = now.plus(30, ChronoUnit.DAYS);
+    Revoked bob = Revoked.of(pki.get("bob"), now, CRLReason.keyCompromise);
+    Revoked inter = Revoked.of(pki.get("inter"), now, CRLReason.cACompromise);
+    X509CRLHolder root = pki.crl("root", now, in30Days, List.of(bob));
+    pki.write("root.crl", root);
+    pki.write("root.der", root);
+    pki.write("root-expired.crl", pki.crl("root", Instant.parse("2020-01-01T00:00:00Z"),
+        Instant.parse("2020-02-01T00:00:00Z"), List.of(bob)));
+    pki.write("root-inter.crl", pki.crl("root", now, in30Days, List.of(bob, inter)));
     // alice put on hold in yesterday's CRL, released in today's.
-    ossl("ca", "-config", "root.cnf", "-revoke", "alice.crt", "-crl_reason", "certificateHold");
-    ossl("ca", "-config", "root.cnf", "-gencrl", "-out", "root-hold.crl", "-crl_lastupdate",
-        ASN1_TIME.format(Instant.now().minus(1, ChronoUnit.DAYS)));
-    Path index = dir.resolve("root.index");
-    String released = Files.readString(index).lines()
-        .map(l -> l.contains("/CN=alice") ? l.replaceFirst("^R\t([^\t]*)\t[^\t]*\t", "V\t$1\t\t")
-            : l)
-        .reduce("", (a, b) -> a + b + "\n");
-    Files.writeString(index, released);
-    ossl("ca", "-config", "root.cnf", "-gencrl", "-out", "root-released.crl");
+    pki.write("root-hold.crl", pki.crl("root", now.minus(1, ChronoUnit.DAYS), in30Days,
+        List.of(bob, inter, Revoked.of(pki.get("alice"), now, CRLReason.certificateHold))));
+    pki.write("root-released.crl", pki.crl("root", now, in30Days, List.of(bob, inter)));
 
-    ossl("ca", "-config", "inter.cnf", "-revoke", "dave.crt");
-    ossl("ca", "-config", "inter.cnf", "-gencrl", "-out", "inter.crl");
-    ossl("ca", "-config", "fake.cnf", "-revoke", "alice.crt");
-    ossl("ca", "-config", "fake.cnf", "-gencrl", "-out", "fake.crl");
+    pki.write("inter.crl", pki.crl("inter", now, in30Days,
+        List.of(Revoked.of(pki.get("dave"), now))));
+    pki.write("fake.crl", pki.crl("fake", now, in30Days,
+        List.of(Revoked.of(pki.get("alice"), now))));
   }
 
-  private static void key(String name) {
-    ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
-        name + ".key");
+  private static KeyPair keys(String name) {
+    return TestKeys.rsa("VerifyCrlTest/" + name);
   }
 
-  private static void issue(String name, String ca, String subject, String ext) {
-    key(name);
-    ossl("req", "-new", "-key", name + ".key", "-subj", subject, "-out", name + ".csr");
-    ossl("ca", "-batch", "-config", ca + ".cnf", "-notext", "-in", name + ".csr", "-out",
-        name + ".crt", "-extfile", "ext.cnf", "-extensions", ext,
-        "-startdate", "20200101000000Z", "-enddate", "20350101000000Z");
+  /** An S/MIME signer {@code CN=name, emailAddress=name@example.org}. */
+  private static CertSpec leaf(String name) {
+    return CertSpec.leaf(CertSpec.dn("/CN=" + name + "/emailAddress=" + name + "@example.org"),
+        keys(name));
   }
 
-  private static void ossl(String... args) {
-    Openssl.run(dir, args).check();
+  private static CertSpec valid2020(CertSpec spec, int serial) {
+    return spec.serial(BigInteger.valueOf(serial))
+        .validity(Instant.parse("2020-01-01T00:00:00Z"), Instant.parse("2035-01-01T00:00:00Z"));
   }
 
   private static byte[] read(String name) {

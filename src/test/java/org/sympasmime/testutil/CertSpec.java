@@ -11,11 +11,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -47,7 +50,8 @@ import org.sympasmime.pki.BcProvider;
  * do; {@link #withoutKeyIds} leaves both out.
  */
 public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instant notAfter,
-    List<Ext> extensions, Optional<String> signatureAlgorithm, boolean keyIds, boolean version1) {
+    List<Ext> extensions, Optional<String> signatureAlgorithm, boolean keyIds, boolean version1,
+    Optional<BigInteger> serial) {
 
   /** One extension as it will be encoded: {@code value} is the extnValue's contents. */
   public record Ext(ASN1ObjectIdentifier oid, boolean critical, byte[] value) {}
@@ -57,6 +61,14 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
 
   public CertSpec {
     extensions = List.copyOf(extensions);
+  }
+
+  /** With the next serial number of the run when issued. */
+  public CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instant notAfter,
+      List<Ext> extensions, Optional<String> signatureAlgorithm, boolean keyIds,
+      boolean version1) {
+    this(subject, keys, notBefore, notAfter, extensions, signatureAlgorithm, keyIds, version1,
+        Optional.empty());
   }
 
   /** A CA: basicConstraints CA:TRUE and keyUsage keyCertSign, cRLSign, both critical. */
@@ -79,16 +91,89 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
    * the address again as rfc822Name.
    */
   public static CertSpec leaf(String cn, String email, KeyPair keys) {
+    return leaf(name("Chain Matrix", cn, email), keys);
+  }
+
+  /**
+   * As {@link #leaf(String, String, KeyPair)} under this subject, valid for a year, whose
+   * emailAddress attributes are copied into the subjectAltName as openssl's {@code email:copy}
+   * does (a subject without one gives an empty subjectAltName).
+   */
+  public static CertSpec leaf(X500Name subject, KeyPair keys) {
     Instant now = Instant.now();
-    return new CertSpec(name("Chain Matrix", cn, email), keys, now.minus(SKEW),
-        now.plus(Duration.ofDays(365)), List.of(), Optional.empty(), true, false)
+    return new CertSpec(subject, keys, now.minus(SKEW), now.plus(Duration.ofDays(365)),
+        List.of(), Optional.empty(), true, false)
         .with(Extension.basicConstraints, false, new BasicConstraints(false))
         .with(Extension.keyUsage, true,
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))
         .with(Extension.extendedKeyUsage, false,
             new ExtendedKeyUsage(KeyPurposeId.id_kp_emailProtection))
-        .with(Extension.subjectAlternativeName, false,
-            new GeneralNames(new GeneralName(GeneralName.rfc822Name, email)));
+        .with(Extension.subjectAlternativeName, false, emailCopy(subject));
+  }
+
+  /** The emailAddress attributes of {@code subject} as rfc822Names, in order. */
+  public static GeneralNames emailCopy(X500Name subject) {
+    List<GeneralName> names = new ArrayList<>();
+    for (RDN rdn : subject.getRDNs()) {
+      for (AttributeTypeAndValue atv : rdn.getTypesAndValues()) {
+        if (atv.getType().equals(BCStyle.EmailAddress)) {
+          names.add(new GeneralName(GeneralName.rfc822Name, atv.getValue().toString()));
+        }
+      }
+    }
+    return new GeneralNames(names.toArray(GeneralName[]::new));
+  }
+
+  /**
+   * A certificate with no extension but the key identifiers, valid from yesterday for ten
+   * years: for shapes that state every extension they have.
+   */
+  public static CertSpec bare(X500Name subject, KeyPair keys) {
+    Instant now = Instant.now();
+    return new CertSpec(subject, keys, now.minus(SKEW), now.plus(Duration.ofDays(3650)),
+        List.of(), Optional.empty(), true, false);
+  }
+
+  /** The attribute names of openssl's {@code -subj} that test subjects use. */
+  private static final Map<String, ASN1ObjectIdentifier> OPENSSL_NAMES = Map.ofEntries(
+      Map.entry("C", BCStyle.C), Map.entry("ST", BCStyle.ST), Map.entry("L", BCStyle.L),
+      Map.entry("street", BCStyle.STREET), Map.entry("postalCode", BCStyle.POSTAL_CODE),
+      Map.entry("O", BCStyle.O), Map.entry("OU", BCStyle.OU), Map.entry("title", BCStyle.T),
+      Map.entry("GN", BCStyle.GIVENNAME), Map.entry("SN", BCStyle.SURNAME),
+      Map.entry("serialNumber", BCStyle.SERIALNUMBER), Map.entry("UID", BCStyle.UID),
+      Map.entry("CN", BCStyle.CN), Map.entry("emailAddress", BCStyle.EmailAddress),
+      Map.entry("DC", BCStyle.DC));
+
+  /**
+   * A name written as openssl's {@code -subj} takes it ({@code /C=FR/O=Org/CN=Name}; {@code +}
+   * joins the attributes of one multi-valued RDN; {@code /} alone is the empty name), with the
+   * string types openssl 3 gives each attribute (PrintableString for C and serialNumber,
+   * IA5String for emailAddress and DC, UTF8String for the rest).
+   */
+  public static X500Name dn(String subj) {
+    X500NameBuilder b = new X500NameBuilder(BCStyle.INSTANCE);
+    for (String rdn : subj.substring(1).split("/")) {
+      if (rdn.isEmpty()) {
+        continue;
+      }
+      String[] parts = rdn.split("\\+");
+      ASN1ObjectIdentifier[] oids = new ASN1ObjectIdentifier[parts.length];
+      String[] values = new String[parts.length];
+      for (int i = 0; i < parts.length; i++) {
+        int eq = parts[i].indexOf('=');
+        oids[i] = OPENSSL_NAMES.get(parts[i].substring(0, eq));
+        if (oids[i] == null) {
+          throw new IllegalArgumentException("unknown attribute in " + parts[i]);
+        }
+        values[i] = parts[i].substring(eq + 1);
+      }
+      if (parts.length == 1) {
+        b.addRDN(oids[0], values[0]);
+      } else {
+        b.addMultiValuedRDN(oids, values);
+      }
+    }
+    return b.build();
   }
 
   /** {@code O=o, CN=cn[, emailAddress=email]}; null parts are left out. */
@@ -108,33 +193,40 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
 
   public CertSpec subject(X500Name name) {
     return new CertSpec(name, keys, notBefore, notAfter, extensions, signatureAlgorithm, keyIds,
-        version1);
+        version1, serial);
   }
 
   public CertSpec keys(KeyPair k) {
     return new CertSpec(subject, k, notBefore, notAfter, extensions, signatureAlgorithm, keyIds,
-        version1);
+        version1, serial);
+  }
+
+  /** Issued with this serial number instead of the next one of the run. */
+  public CertSpec serial(BigInteger number) {
+    return new CertSpec(subject, keys, notBefore, notAfter, extensions, signatureAlgorithm, keyIds,
+        version1, Optional.of(number));
   }
 
   public CertSpec validity(Instant from, Instant to) {
-    return new CertSpec(subject, keys, from, to, extensions, signatureAlgorithm, keyIds, version1);
+    return new CertSpec(subject, keys, from, to, extensions, signatureAlgorithm, keyIds, version1,
+        serial);
   }
 
   /** Signed by the issuer with this JCA algorithm name instead of the key type's default. */
   public CertSpec signedWith(String algorithm) {
     return new CertSpec(subject, keys, notBefore, notAfter, extensions,
-        Optional.of(algorithm), keyIds, version1);
+        Optional.of(algorithm), keyIds, version1, serial);
   }
 
   public CertSpec withoutKeyIds() {
     return new CertSpec(subject, keys, notBefore, notAfter, extensions, signatureAlgorithm,
-        false, version1);
+        false, version1, serial);
   }
 
   /** An X.509 v1 certificate: no extensions at all. */
   public CertSpec v1() {
     return new CertSpec(subject, keys, notBefore, notAfter, List.of(), signatureAlgorithm,
-        false, true);
+        false, true, serial);
   }
 
   /** With this extension, replacing one of the same OID in place. */
@@ -156,13 +248,15 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
     } else {
       out.add(ext);
     }
-    return new CertSpec(subject, keys, notBefore, notAfter, out, signatureAlgorithm, keyIds, version1);
+    return new CertSpec(subject, keys, notBefore, notAfter, out, signatureAlgorithm, keyIds,
+        version1, serial);
   }
 
   public CertSpec without(ASN1ObjectIdentifier oid) {
     List<Ext> out = new ArrayList<>(extensions);
     out.removeIf(e -> e.oid().equals(oid));
-    return new CertSpec(subject, keys, notBefore, notAfter, out, signatureAlgorithm, keyIds, version1);
+    return new CertSpec(subject, keys, notBefore, notAfter, out, signatureAlgorithm, keyIds,
+        version1, serial);
   }
 
   /** The same extension, flagged critical or not. */
@@ -197,7 +291,7 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
    */
   public TestCert issue(X500Name issuerName, PrivateKey signingKey, PublicKey issuerKey) {
     try {
-      BigInteger serial = BigInteger.valueOf(SERIALS.incrementAndGet());
+      BigInteger number = serial.orElseGet(() -> BigInteger.valueOf(SERIALS.incrementAndGet()));
       Date from = Date.from(notBefore);
       Date to = Date.from(notAfter);
       SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
@@ -206,11 +300,11 @@ public record CertSpec(X500Name subject, KeyPair keys, Instant notBefore, Instan
           .setProvider(BcProvider.get()).build(signingKey);
       X509CertificateHolder holder;
       if (version1) {
-        holder = new X509v1CertificateBuilder(issuerName, serial, from, to, subject, spki)
+        holder = new X509v1CertificateBuilder(issuerName, number, from, to, subject, spki)
             .build(signer);
       } else {
         X509v3CertificateBuilder b =
-            new X509v3CertificateBuilder(issuerName, serial, from, to, subject, spki);
+            new X509v3CertificateBuilder(issuerName, number, from, to, subject, spki);
         JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
         if (keyIds && indexOf(Extension.subjectKeyIdentifier) < 0) {
           b.addExtension(Extension.subjectKeyIdentifier, false,

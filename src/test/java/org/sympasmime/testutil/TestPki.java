@@ -1,152 +1,103 @@
 package org.sympasmime.testutil;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.UnaryOperator;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
 
 /**
- * A throwaway PKI made with the openssl command line, once per test JVM, in a temporary
- * directory removed at exit. One RSA CA; RSA leaves {@code alice} and {@code bob}; EC leaves
+ * The shared JUnit PKI, made once per test JVM by {@link PkiFiles} in a temporary directory
+ * removed at exit. One RSA CA ({@code ca}); RSA leaves {@code alice} and {@code bob}; EC leaves
  * {@code ec256} (P-256) and {@code ec384} (P-384); certificates on alice's key that are expired,
  * not yet valid, signing-only and without keyUsage; an EC signing-only certificate; an Ed25519
- * leaf; alice's key encrypted as PKCS#8 and as traditional PEM with {@link #PASSWORD}.
+ * leaf; alice's key encrypted by openssl as PKCS#8 ({@code alice.p8enc.key}) and as traditional
+ * PEM ({@code alice.trad.key}) with {@link #PASSWORD}.
  */
 public final class TestPki {
-  public static final String PASSWORD = "s3cret pass";
+  public static final String PASSWORD = PkiFiles.PASSWORD;
 
   private static TestPki instance;
 
-  private final Path dir;
+  private final PkiFiles files;
 
-  private TestPki(Path dir) {
-    this.dir = dir;
+  private TestPki(PkiFiles files) {
+    this.files = files;
   }
 
   public static synchronized TestPki get() {
     if (instance == null) {
-      try {
-        TestPki pki = new TestPki(TempDirs.deletedAtExit("sympa-smime-pki"));
-        pki.build();
-        instance = pki;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      TestPki pki = new TestPki(PkiFiles.temporary("sympa-smime-pki", ".crt"));
+      pki.build();
+      instance = pki;
     }
     return instance;
   }
 
   public Path dir() {
-    return dir;
+    return files.dir();
   }
 
   public Path path(String name) {
-    return dir.resolve(name);
+    return files.path(name);
   }
 
   /** {@code name.crt}. */
   public Path cert(String name) {
-    return dir.resolve(name + ".crt");
+    return files.cert(name);
   }
 
   /** {@code name.key} (unencrypted PKCS#8). */
   public Path key(String name) {
-    return dir.resolve(name + ".key");
+    return files.key(name);
   }
 
   public String pem(String name) {
-    try {
-      return Files.readString(cert(name), StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return files.pem(name);
   }
 
-  private void build() throws IOException {
-    Files.writeString(dir.resolve("ca.cnf"), """
-        [ ca ]
-        default_ca = test_ca
-        [ test_ca ]
-        dir = .
-        database = ./index.txt
-        new_certs_dir = ./newcerts
-        serial = ./serial
-        certificate = ./ca.crt
-        private_key = ./ca.key
-        default_md = sha256
-        policy = any
-        email_in_dn = yes
-        unique_subject = no
-        default_days = 3650
-        [ any ]
-        commonName = supplied
-        emailAddress = optional
-        [ enc_rsa ]
-        basicConstraints = CA:FALSE
-        keyUsage = critical, digitalSignature, keyEncipherment
-        extendedKeyUsage = emailProtection
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-        subjectAltName = email:copy
-        [ sign_only ]
-        basicConstraints = CA:FALSE
-        keyUsage = critical, digitalSignature
-        subjectKeyIdentifier = hash
-        [ no_ku ]
-        basicConstraints = CA:FALSE
-        subjectKeyIdentifier = hash
-        [ enc_ec ]
-        basicConstraints = CA:FALSE
-        keyUsage = critical, digitalSignature, keyAgreement
-        subjectKeyIdentifier = hash
-        subjectAltName = email:copy
-        """);
-    Files.createDirectories(dir.resolve("newcerts"));
-    Files.writeString(dir.resolve("index.txt"), "");
-    Files.writeString(dir.resolve("serial"), "1000\n");
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-        "-subj", "/CN=Test CA", "-days", "3650", "-sha256");
-    rsaKey("alice");
-    rsaKey("bob");
-    ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec256.key");
-    ossl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "ec384.key");
-    ossl("genpkey", "-algorithm", "ED25519", "-out", "ed25519.key");
-
-    leaf("alice", "alice", "enc_rsa", null, null);
-    leaf("bob", "bob", "enc_rsa", null, null);
-    leaf("ec256", "ec256", "enc_ec", null, null);
-    leaf("ec384", "ec384", "enc_ec", null, null);
-    leaf("expired", "alice", "enc_rsa", "20200101000000Z", "20210101000000Z");
-    leaf("future", "alice", "enc_rsa", "20400101000000Z", "20410101000000Z");
-    leaf("sigonly", "alice", "sign_only", null, null);
-    leaf("noku", "alice", "no_ku", null, null);
-    leaf("ec-sigonly", "ec256", "sign_only", null, null);
-    leaf("ed25519", "ed25519", "sign_only", null, null);
-
-    ossl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "alice.key", "-out", "alice.p8enc.key",
-        "-passout", "pass:" + PASSWORD);
-    ossl("rsa", "-aes128", "-traditional", "-in", "alice.key", "-out", "alice.trad.key",
-        "-passout", "pass:" + PASSWORD);
+  private void build() {
+    files.selfSigned("ca", CertSpec.ca(CertSpec.dn("/CN=Test CA"), TestKeys.rsa("TestPki/ca")));
+    KeyPair alice = TestKeys.rsa("TestPki/alice");
+    KeyPair ec256 = TestKeys.ec("TestPki/ec256", "P-256");
+    leaf("alice", alice, s -> s);
+    leaf("bob", TestKeys.rsa("TestPki/bob"), s -> s);
+    leaf("ec256", ec256, TestPki::encryptingEc);
+    leaf("ec384", TestKeys.ec("TestPki/ec384", "P-384"), TestPki::encryptingEc);
+    leaf("expired", alice, s -> s.validity(Instant.parse("2020-01-01T00:00:00Z"),
+        Instant.parse("2021-01-01T00:00:00Z")));
+    leaf("future", alice, s -> s.validity(Instant.parse("2040-01-01T00:00:00Z"),
+        Instant.parse("2041-01-01T00:00:00Z")));
+    leaf("sigonly", alice, TestPki::signingOnly);
+    leaf("noku", alice, s -> signingOnly(s).without(Extension.keyUsage));
+    leaf("ec-sigonly", ec256, TestPki::signingOnly);
+    leaf("ed25519", TestKeys.ed25519("TestPki/ed25519"), TestPki::signingOnly);
+    files.encryptedKey("alice", PkiFiles.KeyForm.PKCS8_AES256, "alice.p8enc.key");
+    files.encryptedKey("alice", PkiFiles.KeyForm.TRADITIONAL_AES128, "alice.trad.key");
   }
 
-  private void rsaKey(String name) {
-    ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", name + ".key");
+  /** basicConstraints and a critical keyUsage digitalSignature, nothing else. */
+  private static CertSpec signingOnly(CertSpec leaf) {
+    return leaf.without(Extension.extendedKeyUsage).without(Extension.subjectAlternativeName)
+        .with(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
   }
 
-  private void leaf(String name, String key, String ext, String start, String end) {
-    ossl("req", "-new", "-key", key + ".key", "-out", name + ".csr",
-        "-subj", "/CN=" + name + "/emailAddress=" + name + "@example.org");
-    if (start == null) {
-      ossl("ca", "-batch", "-config", "ca.cnf", "-notext", "-in", name + ".csr", "-out",
-          name + ".crt", "-extensions", ext);
-    } else {
-      ossl("ca", "-batch", "-config", "ca.cnf", "-notext", "-in", name + ".csr", "-out",
-          name + ".crt", "-extensions", ext, "-startdate", start, "-enddate", end);
-    }
+  /** keyUsage digitalSignature + keyAgreement, and no extendedKeyUsage. */
+  private static CertSpec encryptingEc(CertSpec leaf) {
+    return leaf.without(Extension.extendedKeyUsage).with(Extension.keyUsage, true,
+        new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
   }
 
-  private void ossl(String... args) {
-    Openssl.run(dir, args).check();
+  /**
+   * An S/MIME leaf {@code CN=name, emailAddress=name@example.org} ({@link CertSpec#leaf}) as
+   * {@code shape} changes it, issued by the CA for ten years.
+   */
+  private void leaf(String name, KeyPair keys, UnaryOperator<CertSpec> shape) {
+    CertSpec leaf = CertSpec.leaf(
+        CertSpec.dn("/CN=" + name + "/emailAddress=" + name + "@example.org"), keys);
+    leaf = leaf.validity(leaf.notBefore(), Instant.now().plus(Duration.ofDays(3650)));
+    files.issue(name, shape.apply(leaf), "ca");
   }
 }
