@@ -54,13 +54,7 @@ plan skip_all => 'the sympa-smime package is installed: not ours to remove'
 my $stash = File::Temp->new(SUFFIX => '.tar');
 my @stashed =
     map { s{\A/}{}r } grep { -e } $SHARE, dropins();
-my %dirs_before = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
-# The package's paths that are there already (/usr/sbin...).
-my %existed =
-    map  { ($_ => 1) }
-    grep { -e or -l }
-    map  { m{^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\.(/\S+)} ? $1 =~ s{/\z}{}r : () }
-    split /\n/, (run('dpkg-deb', '-c', $DEB))[1];
+my %dirs_before   = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
 my $settings      = -e $SETTINGS ? SMIMETest::slurp($SETTINGS) : undef;
 my @settings_stat = stat $SETTINGS;
 if (@stashed) {
@@ -70,6 +64,12 @@ if (@stashed) {
 $armed = 1;
 remove_tree($SHARE);
 unlink dropins();
+# The package's paths that are there without it (/usr/sbin...).
+my %existed =
+    map  { ($_ => 1) }
+    grep { -e or -l }
+    map  { m{^\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+\.(/\S+)} ? $1 =~ s{/\z}{}r : () }
+    split /\n/, (run('dpkg-deb', '-c', $DEB))[1];
 
 # A signed message, and a directory Sympa's user may write (Sympa stores the
 # signer's certificate in ssl_cert_dir).
