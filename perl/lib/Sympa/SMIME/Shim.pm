@@ -15,6 +15,10 @@ use warnings;
 use English      qw(-no_match_vars);
 use Scalar::Util qw();
 
+# Now, while %ENV is still the program's: it keeps the settings given in the
+# environment for CGI requests, whose %ENV is the web server's.
+use Sympa::SMIME::Config ();
+
 our $VERSION = '0.1.0';
 
 # The replaced subroutines as Sympa defined them, by full name.
