@@ -77,7 +77,7 @@ $out = run_perl(\%pre, '-w', '-e',
     qq{use lib "$SYMPA_LIB"; use Sympa::Message; require Sympa::SMIME::Shim;}
         . q{ Sympa::SMIME::Shim->import; 1});
 like $out, qr/^patched=111111 originals=6$/m, 'loading again changes nothing';
-unlike $out, qr/redefined|Shim\.pm line/,    'no warning from the shim';
+unlike $out, qr/redefined|Shim\.pm line/,     'no warning from the shim';
 
 like run_perl(\%pre, '-e',
     qq{use lib "$SYMPA_LIB"; require No::Such::Module;}),
@@ -95,7 +95,10 @@ foreach my $script (
 SKIP: {
         skip "$script not installed", 1 unless -f $script;
         my $out = run_perl({%pre, REPORT_PATCH_AT_END => 0}, '-c', $script);
-        like $out, qr/^patched=111111 originals=6\n(?s:.*)syntax OK$/m,
+        # wwsympa.fcgi loads FCGI as it compiles: its Accept is patched too.
+        my $originals = $script =~ /wwsympa\.fcgi\z/ ? 7 : 6;
+        like $out,
+            qr/^patched=111111 originals=$originals\n(?s:.*)syntax OK$/m,
             "$script compiles with every function patched";
     }
 }

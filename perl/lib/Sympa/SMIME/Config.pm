@@ -39,6 +39,21 @@ my @ALGORITHM_POLICY = qw(md5 sha1 dsa min_rsa_bits strong_rsa_bits
 
 my %ENV_NAME = map { $_ => 'SYMPA_SMIME_' . uc $_ } @KEYS;
 
+# The process's own settings, as they were when this module was loaded (the
+# shim loads it when the program starts). In a CGI request %ENV is the
+# request's: FastCGI's Accept (wwsympa.fcgi) empties it and fills it with
+# what the web server sends, so the environment the unit's drop-in gave the
+# program is gone there, and what the web server sets must choose no java.
+my %PROCESS_ENV =
+    map { defined $ENV{$_} ? ($_ => $ENV{$_}) : () } 'SYMPA_SMIME_CONFIG',
+    values %ENV_NAME;
+
+sub _env {
+    my $name = shift;
+    return
+        defined $ENV{GATEWAY_INTERFACE} ? $PROCESS_ENV{$name} : $ENV{$name};
+}
+
 # Every Sympa process that does S/MIME has its own sidecar, so the JVM is kept
 # small; each option was chosen by measurement (bench/jvm-options.pl,
 # docs/performance.md#jvm-options):
@@ -200,7 +215,7 @@ sub default_jar {
 }
 
 sub config_file {
-    my $file = $ENV{SYMPA_SMIME_CONFIG};
+    my $file = _env('SYMPA_SMIME_CONFIG');
     return (defined $file and length $file) ? $file : DEFAULT_CONFIG_FILE;
 }
 
@@ -219,7 +234,7 @@ sub load {
     my (undef, undef, @dirs) = _walk(_parent($file));
     my $key = join "\0", $file, $EFFECTIVE_USER_ID,
         (@stat ? @stat[0, 1, 2, 4, 7, 9, 10] : ('-')),
-        @dirs, map { defined $ENV{$_} ? "=$ENV{$_}" : '-' }
+        @dirs, map { defined _env($_) ? '=' . _env($_) : '-' }
         map { $ENV_NAME{$_} } @KEYS;
     unless (defined $cache_key and $cache_key eq $key) {
         $cached    = _build($file);
@@ -251,7 +266,7 @@ sub _build {
     }
     my %sources;
     foreach my $key (@KEYS) {
-        my $env = $ENV{$ENV_NAME{$key}};
+        my $env = _env($ENV_NAME{$key});
         if (defined $env and length $env) {
             ($conf{$key}, $sources{$key}) = ($env, 'env');
         } elsif (defined $from_file->{$key}) {
@@ -368,8 +383,8 @@ sub _open_trusted {
         # The default file is optional; one named explicitly is not.
         _warn_once("open:$file", 'sympa-smime: cannot read %s: %s',
             $file, $errno)
-            if defined $ENV{SYMPA_SMIME_CONFIG}
-            and length $ENV{SYMPA_SMIME_CONFIG};
+            if defined _env('SYMPA_SMIME_CONFIG')
+            and length _env('SYMPA_SMIME_CONFIG');
         return;
     }
     my @stat = stat $fh;
@@ -636,6 +651,13 @@ C<on>/C<off>); any other value is reported once and taken as C<no>.
 
 The configuration file: C<$ENV{SYMPA_SMIME_CONFIG}> or
 F</etc/sympa/sympa-smime.conf>.
+
+In a CGI or FastCGI request (C<GATEWAY_INTERFACE> set), C<SYMPA_SMIME_CONFIG>
+and the C<SYMPA_SMIME_*> settings are those the process had when this module
+was loaded, not the request's: FastCGI replaces C<%ENV> with what the web
+server sends for each request, which would lose the environment that the
+unit's drop-in gave C<wwsympa.fcgi>.  L<Sympa::SMIME::Shim> loads this module
+when the program starts.
 
 =item default_jar ( )
 

@@ -22,6 +22,10 @@ use Sub::Util    qw();
 use Sympa::SMIME::Config;
 use Sympa::SMIME::Sidecar;
 
+# Now, while %ENV is still the program's: it keeps the settings given in the
+# environment for CGI requests, whose %ENV is the web server's.
+use Sympa::SMIME::Config ();
+
 our $VERSION = '0.1.0';
 
 # The Sympa versions this shim was tested with.
@@ -42,6 +46,7 @@ my %PATCH = (
     'Sympa/Tools/SMIME.pm' =>
         ['Sympa::Tools::SMIME', parse_cert => \&parse_cert],
     'Sympa/List.pm' => ['Sympa::List', get_cert => \&get_cert],
+    'FCGI.pm'       => ['FCGI',        Accept   => \&_fcgi_accept],
 );
 
 my $log;        # Sympa::Log, once a Sympa module is there.
@@ -930,6 +935,22 @@ sub _cert_fields {
     };
 }
 
+# wwsympa.fcgi waits for requests in FCGI's Accept, which fails when a
+# signal interrupts it (CGI::Fast asks for FAIL_ACCEPT_ON_INTR), and every
+# Sympa program catches SIGCHLD (Sympa::Process): a sidecar leaving after
+# idle_timeout would end wwsympa's request loop, and with it the FastCGI
+# child.  So SIGCHLD waits while Accept does; Sympa's handler runs once a
+# request has come.  SIGTERM still ends the wait (libfcgi's own handler).
+sub _fcgi_accept ($) {    # FCGI::Accept's prototype
+    require POSIX;
+    my $saved = POSIX::SigSet->new;
+    POSIX::sigprocmask(POSIX::SIG_BLOCK(),
+        POSIX::SigSet->new(POSIX::SIGCHLD()), $saved);
+    my $status = $ORIGINAL{'FCGI::Accept'}->(@_);
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), $saved);
+    return $status;
+}
+
 # Keeps 6.2.70: the list's encryption certificate from find_keys(); 'pem'
 # (the default) is left to Sympa's own code; undef and a log line when the
 # file cannot be read.
@@ -1067,6 +1088,13 @@ C<issuer>, C<notAfter>, C<emails>, C<email>, C<purpose>) or undef.
 
 C<'der'> decodes the list's encryption certificate without
 Crypt::OpenSSL::X509; other formats are left to Sympa's own function.
+
+=item FCGI::Accept ( )
+
+Not S/MIME: the same, with C<SIGCHLD> blocked while it waits, so that a
+sidecar that exits (C<idle_timeout>) does not end C<wwsympa.fcgi>'s request
+loop and its FastCGI child (Sympa catches C<SIGCHLD>, and C<CGI::Fast> fails
+an interrupted accept).
 
 =back
 

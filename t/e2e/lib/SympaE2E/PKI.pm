@@ -29,33 +29,43 @@ sub intermediate { "$_[0]{dir}/inter.pem" }
 # chain (leaf + intermediate), key (unencrypted PKCS#8), key_type.
 #   email    => address put in subjectAltName and emailAddress
 #   key_type => 'rsa' (default) or 'ec' (P-256)
-#   usage    => keyUsage value, default by key type
+#   usage    => keyUsage value, default by key type; undef: no keyUsage
+#               extension at all (what 6.2.70's parse_cert died on)
+#   dns      => a TLS server certificate for this host name instead (no
+#               email needed)
 sub leaf {
     my ($self, $name, %opt) = @_;
     my $dir      = $self->{dir};
     my $key_type = $opt{key_type} || 'rsa';
-    my $usage    = $opt{usage}
-        || (
-        $key_type eq 'ec'
-        ? 'digitalSignature,keyAgreement'
-        : 'digitalSignature,keyEncipherment'
+    my $usage =
+          exists $opt{usage} ? $opt{usage}
+        : $key_type eq 'ec'  ? 'digitalSignature,keyAgreement'
+        :                      'digitalSignature,keyEncipherment';
+    my $email = $opt{email};
+    croak 'email or dns required' unless $email or $opt{dns};
+    my ($eku, $san, $subject) =
+        $opt{dns}
+        ? ('serverAuth', "DNS:$opt{dns}", "/CN=$opt{dns}")
+        : (
+        'emailProtection, clientAuth',
+        "email:$email", "/CN=$name/emailAddress=$email"
         );
-    my $email = $opt{email} or croak 'email required';
 
     my $key = "$dir/$name.key";
     run_cmd(['openssl', 'genpkey', '-out', $key, _keyopts($key_type)]);
-    write_file("$dir/$name.ext", <<"EOF");
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, $usage
-extendedKeyUsage = emailProtection, clientAuth
-subjectAltName = email:$email
+    write_file("$dir/$name.ext",
+              "basicConstraints = critical, CA:FALSE\n"
+            . (defined $usage ? "keyUsage = critical, $usage\n" : '')
+            . <<"EOF");
+extendedKeyUsage = $eku
+subjectAltName = $san
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
     run_cmd(
-        [   'openssl', 'req', '-new', '-key', $key,
-            '-subj',   "/CN=$name/emailAddress=$email",
-            '-out',    "$dir/$name.csr"
+        [   'openssl', 'req',   '-new',   '-key',
+            $key,      '-subj', $subject, '-out',
+            "$dir/$name.csr"
         ]
     );
     $self->_issue($name, 'inter');
@@ -142,7 +152,8 @@ SympaE2E::PKI - throwaway root CA, intermediate CA and leaf certificates
 =head1 DESCRIPTION
 
 Generated with the openssl CLI into a directory. C<leaf> issues an RSA or
-EC (P-256) certificate for an e-mail address, signed by the intermediate;
+EC (P-256) certificate for an e-mail address (or, with C<dns>, a TLS server
+certificate), signed by the intermediate;
 C<encrypted_key> writes its private key protected by a password.
 
 =cut

@@ -72,17 +72,32 @@ sub restore {
     return;
 }
 
+# What the drop-in sympa-smime-enable wrote for $unit (wwsympa.service for
+# the web children) sets: the environment systemd would give that unit.
+sub unit_env {
+    my ($self, $unit) = @_;
+    croak 'the shim is not enabled' unless $self->enabled;
+    my %env = _dropin_env($unit);
+    croak "sympa-smime-enable wrote no drop-in with PERL5OPT for $unit"
+        unless $env{PERL5OPT};
+    return %env;
+}
+
 sub describe {
     my $self = shift;
     my $env  = $self->{env} || {};
     return map { "$_=$env->{$_}" } sort keys %$env;
 }
 
-# Environment= settings of the drop-in sympa-smime-enable wrote for
-# sympa.service (or for another unit when there is none for that one).
+# Environment= settings of the drop-in sympa-smime-enable wrote for $unit
+# (default sympa.service), or for another unit when there is none for
+# that one (no unit: the daemons); for a unit named, only its own.
 sub _dropin_env {
+    my $unit = shift;
     my @files =
-        sort {
+        $unit
+        ? grep({ -f $_ } "/etc/systemd/system/$unit.d/sympa-smime.conf")
+        : sort {
         ($a !~ m{/sympa\.service\.d/}) <=> ($b !~ m{/sympa\.service\.d/})
             or $a cmp $b
         } glob '/etc/systemd/system/*.service.d/sympa-smime.conf';
@@ -111,7 +126,8 @@ SympaE2E::Shim - enable and disable the sympa-smime shim for the e2e suite
 C<available> tells whether the repository has the shim, its install command
 and the jar; C<enable> runs C<sympa-smime-enable> and returns the daemons'
 environment (PERL5LIB, PERL5OPT) read from the systemd drop-in it wrote;
-C<disable> runs C<sympa-smime-disable>; C<restore> leaves sympa-smime
+C<unit_env($unit)> returns what the drop-in of one unit sets (the web
+children's, C<wwsympa.service>); C<disable> runs C<sympa-smime-disable>; C<restore> leaves sympa-smime
 installed or not, as it was before the run.
 
 =cut

@@ -21,7 +21,8 @@ use File::Path     qw(make_path remove_tree);
 use POSIX          qw();
 use Time::HiRes    qw(time);
 
-use SympaE2E::Util qw(run_cmd try_cmd write_file read_file wait_until);
+use SympaE2E::Util
+    qw(run_cmd try_cmd write_file read_file wait_until processes_in_sessions);
 
 our $SBIN        = '/usr/lib/sympa/bin';
 our $SITE_CONFIG = '/etc/sympa/sympa/sympa.conf';
@@ -45,7 +46,12 @@ sub new {
     } => $class;
     my @pw = getpwnam('sympa') or croak 'no "sympa" user';
     @{$self}{qw(uid gid home)} = @pw[2, 3, 7];
-    $self->{incoming} = _site_param('queue') || '/var/spool/sympa/msg';
+    # private_queue: an instance that takes no mail (the web suite) keeps
+    # off the shared spool, where it could remove another run's messages.
+    $self->{incoming} =
+        $opt{private_queue}
+        ? "$dir/spool/msg"
+        : _site_param('queue') || '/var/spool/sympa/msg';
     return $self;
 }
 
@@ -478,17 +484,7 @@ sub daemons_alive {
 # Every process of the daemons' sessions: pid => [ppid, command name].
 sub session_processes {
     my $self = shift;
-    my %sid  = map { $_ => 1 } values %{$self->{daemons}};
-    my %procs;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        # pid (comm) state ppid pgrp session ...
-        my ($pid, $comm, $rest) = $line =~ /^(\d+) \((.*)\) (.*)$/s or next;
-        my (undef, $ppid, undef, $session) = split ' ', $rest;
-        $procs{$pid} = [$ppid, $comm] if $sid{$session};
-    }
-    return \%procs;
+    return processes_in_sessions(values %{$self->{daemons}});
 }
 
 # The Java sidecars: java processes whose parent is a Sympa daemon.

@@ -10,7 +10,8 @@ use File::Temp;
 use IPC::Open3  qw(open3);
 use Time::HiRes qw(sleep time);
 
-our @EXPORT_OK = qw(run_cmd try_cmd write_file read_file wait_until);
+our @EXPORT_OK =
+    qw(run_cmd try_cmd write_file read_file wait_until processes_in_sessions);
 
 # Runs a command (array ref, no shell). Returns (exit status, stdout,
 # stderr). Optional stdin => bytes.
@@ -73,6 +74,22 @@ sub wait_until {
     }
 }
 
+# Every process of the sessions @sids: pid => [ppid, command name, state]
+# (state as ps shows it: Z for a zombie).
+sub processes_in_sessions {
+    my %sid = map { $_ => 1 } @_;
+    my %procs;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        # pid (comm) state ppid pgrp session ...
+        my ($pid, $comm, $rest) = $line =~ /^(\d+) \((.*)\) (.*)$/s or next;
+        my ($state, $ppid, undef, $session) = split ' ', $rest;
+        $procs{$pid} = [$ppid, $comm, $state] if $sid{$session};
+    }
+    return \%procs;
+}
+
 1;
 __END__
 
@@ -84,6 +101,8 @@ SympaE2E::Util - command runner, file and polling helpers for the e2e suite
 
 C<try_cmd(\@cmd, stdin =E<gt> $bytes)>, C<run_cmd(...)> (dies on failure),
 C<write_file($path, $bytes [, $mode])>, C<read_file($path)>,
-C<wait_until($seconds, \&cond)>.
+C<wait_until($seconds, \&cond)>,
+C<processes_in_sessions(@session_ids)> (pid =E<gt> [ppid, command name,
+state]).
 
 =cut
