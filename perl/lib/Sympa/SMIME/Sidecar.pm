@@ -471,6 +471,11 @@ JVM cannot use (made for another jar or JDK) is skipped by the JVM, with a
 warning in the log at most.  Answers are read while requests are written, as
 the sidecar stops reading requests while its memory budget is spent.
 
+The work is in two parts: L<Sympa::SMIME::Sidecar::Protocol> (the lines:
+requests, ids, answers, errors) and L<Sympa::SMIME::Sidecar::Process> (the
+JVM: start, pipes, stderr, reaping).  This module decides when to start,
+retry and give up, and is the only one callers use.
+
 =head2 Idle exit
 
 A sidecar that has had no request for C<idle_timeout> seconds (default 300;
@@ -668,6 +673,8 @@ Settings are read again each time a sidecar is started.
 
 =head1 SEE ALSO
 
-L<Sympa::SMIME::Config>, F<docs/protocol.md>, F<docs/configuration.md>.
+L<Sympa::SMIME::Config>, L<Sympa::SMIME::Sidecar::Process>,
+L<Sympa::SMIME::Sidecar::Protocol>, F<docs/protocol.md>,
+F<docs/configuration.md>.
 
 =cut

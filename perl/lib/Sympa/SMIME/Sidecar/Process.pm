@@ -487,7 +487,7 @@ sub _wait {
         return ([], 0) if $! == 0 or $!{EINTR};
         return (undef, undef, 'dead', "select: $!");
     }
-    return ($readable || [], ($writable and @$writable));
+    return ($readable || [], ($writable && @$writable ? 1 : 0));
 }
 
 # Writes what stdin takes now of the lines still to write.
@@ -564,3 +564,117 @@ sub _take_lines {
 }
 
 1;
+__END__
+
+=encoding utf-8
+
+=head1 NAME
+
+Sympa::SMIME::Sidecar::Process - One sidecar process: start, I/O, end
+
+=head1 SYNOPSIS
+
+  use Sympa::SMIME::Sidecar::Process;
+
+  my ($proc, $why) = Sympa::SMIME::Sidecar::Process->start($conf);
+  die $why unless $proc;
+  my ($status, $detail) = $proc->exchange($batch, $conf->{timeout});
+  my $how = $proc->stop(kill => ($status ne 'ok'));
+
+=head1 DESCRIPTION
+
+The process part of L<Sympa::SMIME::Sidecar>: one JVM running the sidecar,
+from C<open3> to C<waitpid>.  It moves lines and knows nothing of JSON: the
+batch it is given (L<Sympa::SMIME::Sidecar::Protocol/Sympa::SMIME::Sidecar::Protocol::Batch>)
+makes the lines and reads the answers.  When to start one, retry or give up
+is the client's business.
+
+Its pipes never block: requests are written while answers are read (the
+sidecar stops reading while its memory budget is spent), and stderr is read
+all along, so that a chatty sidecar cannot fill its pipe.
+
+Stderr lines go to Sympa's log (L<Sympa::SMIME::Config/log_message>):
+per-request failure lines (the caller logs the failure itself), the idle
+exit line and the JVM's out-of-memory line at C<debug>, lines with "error"
+at C<err>, the others at C<info>.  Until the first answer they are held:
+a JVM that cannot start says why there, and the error that it cannot run
+quotes those lines, so when it ends without an answer they are logged at
+C<info> at most.  The last three are kept for L</stop>'s account.
+
+=head1 METHODS
+
+=over
+
+=item command ( $conf )
+
+Class method.  The command line for the settings C<$conf> (as
+L<Sympa::SMIME::Sidecar/config> gives them): C<(\@command)>, or
+C<(undef, $why)> when java or the jar is missing or C<java_opts> cannot be
+split.  See L<Sympa::SMIME::Sidecar/DESCRIPTION> for what it holds.
+
+=item start ( $conf )
+
+Class method.  Starts a sidecar: the object, or C<(undef, $why)>.
+
+=item pid ( ), conf ( )
+
+Its pid, and the settings it was started with.
+
+=item owned ( )
+
+True in the process that started it, false in a forked child, which must not
+use, signal nor reap it.
+
+=item forget ( )
+
+Closes this process's copies of its pipes, and nothing else: for a child.
+
+=item exchange ( $batch, $limit )
+
+Writes the lines of C<$batch>, and gives it the lines read on stdout until it
+is done; then reads what stderr already holds.  Returns C<'ok'>,
+C<'timeout'> when no answer came for C<$limit> seconds, or C<('dead', $why)>
+(it closed its stdout, a pipe failed) or C<('garbage', $why)> (the batch
+refused a line).  The loop runs over a
+C<Sympa::SMIME::Sidecar::Process::Exchange> state, in steps: wait for a
+pipe, write what is pending, read what is ready, take complete lines.
+
+=item ended ( )
+
+True when it exited (it is then reaped, even when someone else took its
+status) or closed its stdout.
+
+=item idle_exit ( )
+
+True when it exited for want of requests (C<idle_timeout>): status 0 after
+its C<idle exit> line.
+
+=item stop ( [ kill =E<gt> 1 ] )
+
+Ends it: closes its stdin and gives it C<$REAP_GRACE> seconds (5) to exit,
+reading its last words meanwhile, then kills it; with C<kill>, kills it at
+once.  Reaps it.  Returns how it ended, for the log: C<exited with status
+N> or C<killed by signal N>, its last stderr lines, and a hint about C<-Xmx>
+when it ran out of memory.
+
+=back
+
+=head1 FUNCTIONS
+
+=over
+
+=item now ( )
+
+Seconds on the monotonic clock, which timeouts use.
+
+=item archive_of ( $jar ), owner_option ( ), find_java ( $java )
+
+See L<Sympa::SMIME::Sidecar/METHODS>.
+
+=back
+
+=head1 SEE ALSO
+
+L<Sympa::SMIME::Sidecar>, L<Sympa::SMIME::Sidecar::Protocol>.
+
+=cut

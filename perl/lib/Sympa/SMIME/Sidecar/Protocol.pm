@@ -399,3 +399,131 @@ sub as_string {
 }
 
 1;
+__END__
+
+=encoding utf-8
+
+=head1 NAME
+
+Sympa::SMIME::Sidecar::Protocol - The lines between the client and the sidecar
+
+=head1 SYNOPSIS
+
+  use Sympa::SMIME::Sidecar::Protocol;
+
+  my $protocol = Sympa::SMIME::Sidecar::Protocol->new;
+  my @answers  = (undef) x @requests;
+  my $batch    = $protocol->batch(\@requests, [0 .. $#requests], \@answers);
+  print {$pipe} $$_ foreach $batch->lines;
+  until ($batch->done) {
+      my ($taken, $why) = $batch->take(scalar <$answers_pipe>);
+      die $why if $taken eq 'garbage' or $taken eq 'stray';
+  }
+  $batch->finish;    # @answers: {result => ...} or {error => $error} each
+
+=head1 DESCRIPTION
+
+The protocol part of L<Sympa::SMIME::Sidecar>: JSON-RPC 2.0 requests and
+answers as lines (F<docs/protocol.md>), with no process.  The process part,
+L<Sympa::SMIME::Sidecar::Process>, moves the lines.
+
+Large base64 members (names ending in C<_b64>, 1024 characters or more)
+bypass the JSON encoder and decoder: they are spliced into the request line
+and cut out of answer lines.  The lines are byte for byte what the JSON
+module writes and reads.
+
+=head1 METHODS
+
+=over
+
+=item new ( )
+
+Class method.  A protocol state: the ids of one client, never reused.
+
+=item batch ( \@requests, \@todo, \@answers )
+
+The requests of C<@requests> (C<[$method, \%params]> each) whose indexes are
+in C<@todo>, as a L</Sympa::SMIME::Sidecar::Protocol::Batch> that writes
+their answers in C<@answers> at the same indexes.  A request whose params
+cannot be JSON gets its error (C<malformed_input>) there at once and is not
+sent.
+
+=item next_id ( )
+
+A new id.
+
+=back
+
+=head1 FUNCTIONS
+
+=over
+
+=item request_line ( $id, $method, [ \%params ] )
+
+The request as one line of bytes, ended by a newline.  Byte strings holding
+UTF-8 in the params are sent as the text they encode (Sympa keeps paths and
+passwords as UTF-8 bytes).  Dies when the params cannot be JSON.
+
+=item decode_line ( $line )
+
+The message of an answer line, with large base64 members put back.  Dies on
+a line that is not JSON.
+
+=item answer ( \%message, $method )
+
+C<{result =E<gt> ...}> or C<{error =E<gt> $error}> for an answer to
+C<$method>.
+
+=item encode_bytes ( $bytes ), decode_bytes ( $base64 )
+
+See L<Sympa::SMIME::Sidecar/FUNCTIONS>.
+
+=item is_base64 ( $text )
+
+True for standard base64 without line breaks (RFC 4648, padded).
+
+=item json_class ( )
+
+The JSON module in use (see L<Sympa::SMIME::Sidecar/json_class>).
+
+=back
+
+=head2 Sympa::SMIME::Sidecar::Protocol::Batch
+
+=over
+
+=item lines ( )
+
+The request lines to write, as references to strings.
+
+=item take ( $line )
+
+Takes one line of the sidecar's stdout.  Returns C<answer> for the answer to
+a request still waiting, C<anonymous> for an answer without id (to a line
+the sidecar could not read), C<('stray', $why)> for an answer to an id not
+asked and C<('garbage', $why)> for a line that is no JSON-RPC answer: after
+these two, no answer on the stream can be trusted.
+
+=item done ( )
+
+True when every request has its answer, or can be given one of the answers
+without id: the sidecar answers each line once, so these belong to the
+requests left.
+
+=item finish ( )
+
+Gives the answers without id to the requests left, in the order sent.
+
+=back
+
+=head2 Sympa::SMIME::Sidecar::Error
+
+The failures of the client, documented in
+L<Sympa::SMIME::Sidecar/Sympa::SMIME::Sidecar::Error>.
+
+=head1 SEE ALSO
+
+L<Sympa::SMIME::Sidecar>, L<Sympa::SMIME::Sidecar::Process>,
+F<docs/protocol.md>.
+
+=cut
