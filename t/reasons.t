@@ -54,12 +54,15 @@ foreach my $reason (sort keys %used) {
         or diag "used at @{$used{$reason}}";
 }
 
-# The client keeps no table of codes to reasons.
-my $client_pm = "$root/perl/lib/Sympa/SMIME/Sidecar.pm";
-open $fh, '<', $client_pm or die "$client_pm: $!";
-my $source = do { local $/; <$fh> };
-close $fh;
-unlike($source, qr/=>\s*'untrusted_chain'/,
-    'Sidecar.pm has no copy of the table of reasons');
+# The client (Sidecar.pm and its parts) keeps no table of codes to reasons.
+foreach my $client_pm (
+    glob "$root/perl/lib/Sympa/SMIME/{Sidecar.pm,Sidecar/*.pm}") {
+    open $fh, '<', $client_pm or die "$client_pm: $!";
+    my $source = do { local $/; <$fh> };
+    close $fh;
+    (my $name = $client_pm) =~ s{\A.*/Sympa/SMIME/}{};
+    unlike($source, qr/=>\s*'untrusted_chain'/,
+        "$name has no copy of the table of reasons");
+}
 
 done_testing;

@@ -40,10 +40,10 @@ my $secure = "$home/list_data/secure";
 # test can delete.
 sub install {
     my $dir = File::Temp->newdir(DIR => $tmp);
-    make_path("$dir/lib/Sympa/SMIME", "$dir/share");
+    make_path("$dir/lib/Sympa/SMIME/Sidecar", "$dir/share");
     copy("$ROOT/perl/lib/Sympa/SMIME/$_.pm", "$dir/lib/Sympa/SMIME/$_.pm")
         or die $!
-        foreach qw(Shim Sidecar Config);
+        foreach qw(Shim Sidecar Sidecar/Process Sidecar/Protocol Config);
     copy($ENV{SYMPA_SMIME_JAR}, "$dir/share/sympa-smime.jar") or die $!;
     return $dir;
 }

@@ -12,25 +12,14 @@ package Sympa::SMIME::Sidecar;
 
 use strict;
 use warnings;
-use Carp  qw();
-use Errno qw();
-use IO::Handle;
-use IO::Select;
-use IPC::Open3       qw();
-use MIME::Base64     qw();
-use POSIX            qw();
-use Scalar::Util     qw();
-use Symbol           qw();
-use Text::ParseWords qw();
-use Time::HiRes      qw();
+use Carp         qw();
+use Scalar::Util qw();
 
 use Sympa::SMIME::Config;
+use Sympa::SMIME::Sidecar::Process;
+use Sympa::SMIME::Sidecar::Protocol;
 
 our $VERSION = '0.1.0';
-
-# Seconds a sidecar gets to exit on its own once its stdin is closed, before
-# it is killed.  A package variable so that tests can shorten it.
-our $REAP_GRACE = 5;
 
 # Seconds during which a sidecar found unable to run (its JVM dies before
 # answering anything) is not started again: each try costs a JVM start and
@@ -38,61 +27,31 @@ our $REAP_GRACE = 5;
 # shorten it.
 our $RETRY_AFTER = 60;
 
-use constant READ_CHUNK  => 1 << 16;
-use constant WRITE_CHUNK => 1 << 16;
-use constant STDERR_KEEP => 3;
+{
+    no warnings 'once';
 
-# At most this many stderr lines of a sidecar wait for its first answer
-# (_release_held).
-use constant HELD_MAX => 20;
+    # Seconds a sidecar gets to exit by itself once its stdin is closed: the
+    # process part's, under its old name too, which tests localize.
+    *REAP_GRACE = *Sympa::SMIME::Sidecar::Process::REAP_GRACE;
 
-# Base64 members at least this long travel outside the JSON encoder and
-# decoder (_request_line, _decode_line).
-use constant RAW_MIN => 1024;
+    # The public functions of the two parts, where callers have always found
+    # them.
+    *json_class   = \&Sympa::SMIME::Sidecar::Protocol::json_class;
+    *encode_bytes = \&Sympa::SMIME::Sidecar::Protocol::encode_bytes;
+    *decode_bytes = \&Sympa::SMIME::Sidecar::Protocol::decode_bytes;
+    *archive_of   = \&Sympa::SMIME::Sidecar::Process::archive_of;
+    *owner_option = \&Sympa::SMIME::Sidecar::Process::owner_option;
+    *find_java    = \&Sympa::SMIME::Sidecar::Process::find_java;
 
-# Where the sidecar's own words go when it dies: long enough for the JVM to
-# print why it could not start, short enough not to hold a mail up.
-use constant DEATH_DRAIN => 1;
-
-# JVM options given before the administrator's java_opts, always.  stdout is
-# the protocol: whatever the JVM itself prints (its OutOfMemoryError line,
-# unified logging's warnings) goes to stderr, and a sidecar out of memory
-# exits at once, to be restarted, rather than limp on with threads dead.
-use constant JVM_OPTIONS => qw(
-    -XX:+ExitOnOutOfMemoryError
-    -XX:+DisplayVMOutputToStderr
-    -Xlog:disable
-    -Xlog:all=warning:stderr
-);
-
-my $JSON_CLASS;
-
-BEGIN {
-    my @order  = qw(Cpanel::JSON::XS JSON::XS JSON::PP);
-    my $forced = $ENV{SYMPA_SMIME_JSON};
-    if (defined $forced and length $forced) {
-        if (grep { $_ eq $forced } @order) {
-            @order = ($forced, grep { $_ ne $forced } @order);
-        } else {
-            warn sprintf
-                "sympa-smime: SYMPA_SMIME_JSON=%s is not one of %s; ignored\n",
-                $forced, join(', ', @order);
-        }
-    }
-    foreach my $class (@order) {
-        (my $file = "$class.pm") =~ s{::}{/}g;
-        # Sympa's die handler (Sympa::Crash) cannot tell this eval from a
-        # crash while the module compiles ($^S is undef) and would exit.
-        if (eval { local $SIG{__DIE__}; require $file; 1 }) {
-            $JSON_CLASS = $class;
-            last;
-        }
-        warn "sympa-smime: SYMPA_SMIME_JSON=$class cannot be loaded\n"
-            if defined $forced and $class eq $forced;
-    }
+    # The private ones that tests call.  _prepare is the same glob, so that
+    # bench/profile-paths.pl, wrapping it under this name, times the calls
+    # the protocol part makes.
+    *_request_line = \&Sympa::SMIME::Sidecar::Protocol::request_line;
+    *_decode_line  = \&Sympa::SMIME::Sidecar::Protocol::decode_line;
+    *_is_base64    = \&Sympa::SMIME::Sidecar::Protocol::is_base64;
+    *_token        = \&Sympa::SMIME::Sidecar::Protocol::_token;
+    *_prepare      = *Sympa::SMIME::Sidecar::Protocol::_prepare;
 }
-
-my $json = $JSON_CLASS->new->utf8->canonical;
 
 my %OVERRIDABLE = map { $_ => 1 } Sympa::SMIME::Config->keys_in_order;
 
@@ -102,8 +61,6 @@ my $instance;
 # Every object that may own a sidecar, weakly, so that END can stop them
 # before global destruction makes the order of DESTROY calls random.
 my %live;
-
-sub json_class { return $JSON_CLASS }
 
 sub instance {
     my $class = shift;
@@ -126,7 +83,7 @@ sub new {
     }
     my $self = bless {
         overrides => {%overrides},
-        next_id   => 0,
+        protocol  => Sympa::SMIME::Sidecar::Protocol->new,
         proc      => undef,
         busy      => 0,
     }, $class;
@@ -151,8 +108,8 @@ sub config {
 sub pid {
     my $self = shift;
     my $proc = $self->{proc};
-    return undef unless $proc and $proc->{owner} == $$;
-    return $proc->{pid};
+    return undef unless $proc and $proc->owned;
+    return $proc->pid;
 }
 
 sub call {
@@ -232,7 +189,7 @@ sub _run {
             last;
         }
         my $proc  = $self->{proc};
-        my $limit = defined $timeout ? $timeout : $proc->{conf}{timeout};
+        my $limit = defined $timeout ? $timeout : $proc->conf->{timeout};
 
         # The restart after a death first asks the new sidecar a question of
         # its own: no answer means it does not run at all (a JVM that does
@@ -256,7 +213,7 @@ sub _run {
         last if $status eq 'ok';
 
         if ($status eq 'timeout') {
-            my $pid = $proc->{pid};
+            my $pid = $proc->pid;
             $self->_stop(kill => 1);
             $failure = Sympa::SMIME::Sidecar::Error->new(
                 reason  => 'timeout',
@@ -272,13 +229,13 @@ sub _run {
         }
 
         # The sidecar died or spoke garbage.
-        my $pid = $proc->{pid};
+        my $pid = $proc->pid;
         my $end = $self->_stop(kill => ($status eq 'garbage'));
 
         # It ended for want of requests just as these were sent: it read
         # none of them (it stops reading once it has decided), so they go
         # to a new sidecar, once, without counting as a failure.
-        if (_idle_exit($proc) and not $idle_retried++) {
+        if ($proc->idle_exit and not $idle_retried++) {
             _log(
                 'debug',
                 'sidecar: pid %d exited idle as a request was sent; sending it to a new one',
@@ -314,6 +271,17 @@ sub _run {
     return @answers;
 }
 
+# One round of requests: the protocol part makes the lines and ties the
+# answers to them, the process part moves them.  Returns 'ok', 'timeout',
+# or ('dead' | 'garbage', why).
+sub _exchange {
+    my ($self, $requests, $todo, $answers, $limit) = @_;
+
+    my $batch = $self->{protocol}->batch($requests, $todo, $answers);
+    return 'ok' unless $batch->lines;
+    return $self->{proc}->exchange($batch, $limit);
+}
+
 # Sends service.version to the sidecar just started.  Returns undef when it
 # answers, else an Error (cannot_run) after stopping it; no sidecar is then
 # started for $RETRY_AFTER seconds.
@@ -335,7 +303,7 @@ sub _probe {
         cannot_run => 1,
         message    => sprintf(
             'sidecar (pid %d) does not run: %s; %s (after one restart)',
-            $proc->{pid}, $detail, $end
+            $proc->pid, $detail, $end
         ),
     );
     _log('debug', 'sidecar: %s', $error->message);
@@ -348,10 +316,8 @@ sub _probe {
 sub _forget_inherited {
     my $self = shift;
     my $proc = $self->{proc};
-    return unless $proc and $proc->{owner} != $$;
-    foreach my $fh (@{$proc}{qw(in out err)}) {
-        close $fh if $fh;
-    }
+    return unless $proc and not $proc->owned;
+    $proc->forget;
     $self->{proc} = undef;
     $self->{busy} = 0;
     return;
@@ -363,572 +329,32 @@ sub _ensure_started {
 
     my $proc = $self->{proc};
     if ($proc) {
-        local $?;
-        my $waited = waitpid $proc->{pid}, POSIX::WNOHANG();
-        # 0: still running.  Anything else: it exited (-1: someone else,
-        # e.g. a SIGCHLD handler reaping every child, got its status).
-        # A sidecar that closed its stdout is of no use even if it runs.
-        return undef if $waited == 0 and not $proc->{out_eof};
-        if ($waited != 0) {
-            $proc->{reaped} = 1;
-            $proc->{status} = $? if $waited > 0;
-        }
+        return undef unless $proc->ended;
         my $end = $self->_stop;
-        if (_idle_exit($proc)) {
+        if ($proc->idle_exit) {
             _log(
                 'debug',
                 'sidecar: pid %d exited after idle_timeout; starting a new one',
-                $proc->{pid}
+                $proc->pid
             );
         } else {
             _log('err', 'sidecar: pid %d was gone (%s); starting a new one',
-                $proc->{pid}, $end);
+                $proc->pid, $end);
         }
     }
-    return $self->_start;
-}
-
-sub _start {
-    my $self = shift;
 
     my $conf = $self->config;
-    if (defined $conf->{error}) {
-        return Sympa::SMIME::Sidecar::Error->new(
-            reason     => 'sidecar_unavailable',
-            cannot_run => 1,
-            message    => $conf->{error},
-        );
-    }
-    my $java = find_java($conf->{java});
-    unless (defined $java) {
-        return Sympa::SMIME::Sidecar::Error->new(
-            reason     => 'sidecar_unavailable',
-            cannot_run => 1,
-            message    => sprintf(
-                'java not found: "%s" (%s; set SYMPA_SMIME_JAVA or java in %s)',
-                $conf->{java},
-                (   $conf->{java} =~ m{/}
-                    ? 'no such executable'
-                    : "not in PATH $ENV{PATH}"
-                ),
-                $conf->{config_file}
-            ),
-        );
-    }
-    unless (-f $conf->{jar} and -r _) {
-        return Sympa::SMIME::Sidecar::Error->new(
-            reason     => 'sidecar_unavailable',
-            cannot_run => 1,
-            message    => sprintf(
-                'jar not found: %s (set SYMPA_SMIME_JAR or jar in %s)',
-                $conf->{jar}, $conf->{config_file}
-            ),
-        );
-    }
-    my @options = Text::ParseWords::shellwords($conf->{java_opts});
-    if (not @options and $conf->{java_opts} =~ /\S/) {
-        # shellwords() gives nothing at all on an unbalanced quote.
-        return Sympa::SMIME::Sidecar::Error->new(
-            reason     => 'sidecar_unavailable',
-            cannot_run => 1,
-            message    => sprintf(
-                'java_opts cannot be parsed (%s): %s',
-                $conf->{sources}{java_opts},
-                $conf->{java_opts}
-            ),
-        );
-    }
-    my @command = (
-        $java,
-        owner_option(),
-        JVM_OPTIONS,
-        _archive_options($conf->{jar}),
-        (   $conf->{idle_timeout}
-            ? "-Dsympa.smime.idleExitSeconds=$conf->{idle_timeout}"
-            : ()
-        ),
-        @options, '-jar',
-        $conf->{jar}
-    );
-
-    my ($in, $out, $err) = (undef, undef, Symbol::gensym());
-    my $pid = eval { IPC::Open3::open3($in, $out, $err, @command) };
-    unless ($pid) {
-        my $why = $@ || 'unknown error';
-        $why =~ s/ at \S+ line \d+\.?\n?\z//;
-        return Sympa::SMIME::Sidecar::Error->new(
-            reason     => 'sidecar_unavailable',
-            cannot_run => 1,
-            message    => "cannot start $java -jar $conf->{jar}: $why",
-        );
-    }
-    # Never block on a pipe: a full pipe must not stop us from reading the
-    # other one, nor from noticing the timeout.
-    $_->blocking(0) foreach $in, $out, $err;
-
-    $self->{proc} = {
-        pid         => $pid,
-        owner       => $$,
-        in          => $in,
-        out         => $out,
-        err         => $err,
-        out_buf     => '',
-        out_scan    => 0,
-        err_buf     => '',
-        out_eof     => 0,
-        err_eof     => 0,
-        stderr_tail => [],
-        conf        => $conf,
-    };
+    my ($started, $why) =
+        defined $conf->{error}
+        ? (undef, $conf->{error})
+        : Sympa::SMIME::Sidecar::Process->start($conf);
+    return Sympa::SMIME::Sidecar::Error->new(
+        reason     => 'sidecar_unavailable',
+        cannot_run => 1,
+        message    => $why,
+    ) unless $started;
+    $self->{proc} = $started;
     return undef;
-}
-
-# The class-data-sharing archive made for this jar (by the build, or by
-# sympa-smime-enable next to the installed jar): the JVM maps the classes
-# it holds instead of loading and verifying them, which halves the time to
-# the first answer.  -Xshare:auto: an archive the JVM cannot use (made for
-# another jar or JDK, damaged) is skipped, with a warning on stderr at most,
-# and the sidecar starts as without it.
-sub archive_of {
-    my $jar = pop;
-    (my $archive = $jar) =~ s/\.jar\z//;
-    return "$archive.jsa";
-}
-
-sub _archive_options {
-    my $jar     = shift;
-    my $archive = archive_of($jar);
-    return () unless -f $archive and -r _;
-    return ("-XX:SharedArchiveFile=$archive", '-Xshare:auto');
-}
-
-# A sidecar that ended because it had no request for idle_timeout seconds:
-# it says so on stderr and exits with status 0.
-sub _idle_exit {
-    my $proc = shift;
-    return (    $proc->{idle_exit}
-            and defined $proc->{status}
-            and $proc->{status} == 0);
-}
-
-# -Dsympa.smime.owner=PROGRAM/PID: which process a sidecar belongs to, for
-# ps.  The JVM ignores it.  Made at each start, so that the sidecar a forked
-# child starts for itself names the child.
-sub owner_option {
-    my $program = $0;
-    $program =~ s{\A.*/}{};
-    $program =~ s{[^\w.+-]}{_}g;
-    $program = 'perl' unless length $program;
-    return "-Dsympa.smime.owner=$program/$$";
-}
-
-# The java to run: $java if it has a slash in it, else the first in PATH;
-# undef when it is not an executable file.
-sub find_java {
-    my $java = shift;
-    return undef unless defined $java and length $java;
-    if ($java =~ m{/}) {
-        return (-f $java and -x _) ? $java : undef;
-    }
-    foreach my $dir (split /:/, (defined $ENV{PATH} ? $ENV{PATH} : '')) {
-        my $path = (length $dir ? $dir : '.') . '/' . $java;
-        return $path if -f $path and -x _;
-    }
-    return undef;
-}
-
-# One round of I/O: writes the requests of @$todo, reads until each has an
-# answer.  Returns 'ok', 'timeout', or ('dead' | 'garbage', why).
-sub _exchange {
-    my ($self, $requests, $todo, $answers, $limit) = @_;
-
-    my $proc = $self->{proc};
-    my %pending;    # id => index in @$requests
-    my @sent;       # ids in the order they were written
-    my @out;        # [\line, bytes written]
-    foreach my $i (@$todo) {
-        my ($method, $params) = @{$requests->[$i]};
-        my $id   = ++$self->{next_id};
-        my $line = eval { _request_line($id, $method, $params) };
-        unless (defined $line) {
-            # JSON modules' messages name the offending type, not the data.
-            (my $why = $@) =~ s/ at \S+ line \d+\.?\n?\z//;
-            $answers->[$i] = {
-                error => Sympa::SMIME::Sidecar::Error->new(
-                    reason  => 'malformed_input',
-                    message => "params cannot be sent as JSON: $why",
-                    method  => $method,
-                )
-            };
-            next;
-        }
-        $pending{$id} = $i;
-        push @sent, $id;
-        push @out,  [\$line, 0];
-    }
-    return 'ok' unless %pending;
-
-    my $read = IO::Select->new;
-    $read->add($proc->{out}) unless $proc->{out_eof};
-    $read->add($proc->{err}) unless $proc->{err_eof};
-    my $write = IO::Select->new($proc->{in});
-
-    # Answers the sidecar could not tie to a request (a line it could not
-    # read): it answers every line exactly once, so once all else is in,
-    # they belong to the requests still unanswered, in the order sent.
-    my @anonymous;
-
-    local $SIG{PIPE} = 'IGNORE';
-    my $deadline = _now() + $limit;
-    while (keys %pending > @anonymous or @out) {
-        my $left = $deadline - _now();
-        return 'timeout' if $left <= 0;
-
-        local $! = 0;
-        my ($readable, $writable) =
-            IO::Select->select($read, (@out ? $write : undef), undef, $left);
-        unless ($readable or $writable) {
-            next if $! == 0 or $!{EINTR};
-            return ('dead', "select: $!");
-        }
-
-        if ($writable and @$writable) {
-            while (@out) {
-                my ($line, $offset) = @{$out[0]};
-                my $n = syswrite $proc->{in}, $$line, WRITE_CHUNK, $offset;
-                unless (defined $n) {
-                    last if $!{EAGAIN} or $!{EWOULDBLOCK} or $!{EINTR};
-                    return ('dead', "cannot write to its stdin: $!");
-                }
-                $out[0][1] += $n;
-                shift @out if $out[0][1] >= length $$line;
-            }
-        }
-
-        foreach my $fh (@{$readable || []}) {
-            my $is_out = ($fh == $proc->{out});
-            my $buf    = $is_out ? \$proc->{out_buf} : \$proc->{err_buf};
-            my $n      = sysread $fh, $$buf, READ_CHUNK, length $$buf;
-            unless (defined $n) {
-                next if $!{EAGAIN} or $!{EWOULDBLOCK} or $!{EINTR};
-                return ('dead', "cannot read from it: $!") if $is_out;
-                $n = 0;
-            }
-            if ($n == 0) {
-                $read->remove($fh);
-                if ($is_out) {
-                    $proc->{out_eof} = 1;
-                } else {
-                    $proc->{err_eof} = 1;
-                    $self->_relay_stderr(1);
-                }
-                next;
-            }
-            unless ($is_out) {
-                $self->_relay_stderr(0);
-                next;
-            }
-            while (
-                (my $nl = index $proc->{out_buf}, "\n", $proc->{out_scan}) >=
-                0) {
-                my $line = substr $proc->{out_buf}, 0, $nl + 1, '';
-                $proc->{out_scan} = 0;
-                next unless $line =~ /\S/;
-                my $message = eval { _decode_line($line) };
-                return ('garbage', 'it wrote a line that is not JSON-RPC')
-                    unless ref $message eq 'HASH'
-                    and (exists $message->{result}
-                    or ref $message->{error} eq 'HASH');
-                _release_held($proc, 0) unless $proc->{answered}++;
-                my $id = $message->{id};
-                if (not defined $id) {
-                    push @anonymous, $message;
-                } elsif (exists $pending{$id}) {
-                    my $i = delete $pending{$id};
-                    $answers->[$i] = _answer($message, $requests->[$i][0]);
-                    # A batch is as slow as its length; the timeout is
-                    # about a sidecar that stopped answering.
-                    $deadline = _now() + $limit;
-                } else {
-                    # Every id is sent once, to a sidecar started for this
-                    # client: an answer to another one means the sidecar
-                    # mixes its answers up, so none can be trusted (and the
-                    # one awaited would only come with the timeout).
-                    return ('garbage',
-                        ref $id
-                        ? 'it answered with an id that is neither a string nor a number'
-                        : "it answered id $id, which was not asked");
-                }
-            }
-            $proc->{out_scan} = length $proc->{out_buf};
-        }
-        # Answers already read are kept even when the sidecar died right
-        # after writing them; only the others are sent again.
-        return ('dead', 'it closed its stdout')
-            if $proc->{out_eof} and keys %pending > @anonymous;
-    }
-
-    my @unanswered = grep { exists $pending{$_} } @sent;
-    foreach my $id (@unanswered) {
-        my $i = $pending{$id};
-        $answers->[$i] = _answer(shift @anonymous, $requests->[$i][0]);
-    }
-
-    # The sidecar logs a failure before answering it; pick up what is already
-    # there so that the log line comes with its call, not with the next one.
-    $self->_drain_stderr(0);
-    return 'ok';
-}
-
-sub _answer {
-    my ($message, $method) = @_;
-    if (ref $message->{error} eq 'HASH') {
-        return {
-            error => Sympa::SMIME::Sidecar::Error->from_rpc(
-                $message->{error}, $method
-            )
-        };
-    }
-    return {result => $message->{result}};
-}
-
-# Copy of the params where byte strings holding UTF-8 become character
-# strings, so that they reach the sidecar as the same text: Sympa keeps
-# paths and passwords as UTF-8 bytes, which JSON would otherwise take for
-# Latin-1.  _b64 members are ASCII by construction and can be large.
-sub _prepare {
-    my ($data, $key) = @_;
-    my $ref = ref $data;
-    if ($ref eq 'HASH') {
-        return {map { ($_ => _prepare($data->{$_}, $_)) } keys %$data};
-    } elsif ($ref eq 'ARRAY') {
-        return [map { _prepare($_) } @$data];
-    } elsif ($ref) {
-        return $data;
-    }
-    # Numbers must stay numbers: a regexp match would turn them into
-    # strings in JSON's eyes.
-    return $data
-        if not defined $data
-        or Scalar::Util::looks_like_number($data)
-        or (defined $key and $key =~ /_b64\z/)
-        or utf8::is_utf8($data);
-    return $data unless $data =~ /[\x80-\xFF]/;
-    my $copy = $data;
-    utf8::decode($copy);
-    return $copy;
-}
-
-# One request line.  Large base64 members are put in as they are, not through
-# the JSON encoder, which would only scan them for characters to escape
-# (base64 has none): 2.3 ms of the 3.7 MB line of a 2 MB decryption, against
-# 0.06 ms.  The encoder writes a token of this process where each goes; were
-# a token anywhere else in the line, it is encoded whole instead.
-sub _request_line {
-    my ($id, $method, $params) = @_;
-
-    my $request = {
-        jsonrpc => '2.0',
-        id      => $id,
-        method  => $method,
-        (defined $params ? (params => _prepare($params)) : ()),
-    };
-    my $prepared = $request->{params};
-    my (%raw, %key_of);
-    foreach my $key (sort grep { /_b64\z/ } keys %{$prepared || {}}) {
-        my $value = $prepared->{$key};
-        next unless defined $value           and not ref $value;
-        next unless length $value >= RAW_MIN and _is_base64($value);
-        my $token = _token($key);
-        # ASCII, so that splicing it into the encoder's bytes cannot upgrade
-        # them to characters.
-        utf8::downgrade($value);
-        $raw{$token}      = $value;
-        $key_of{$token}   = $key;
-        $prepared->{$key} = $token;
-    }
-    my $line = $json->encode($request);
-    foreach my $token (sort keys %raw) {
-        my $at = index $line, qq{"$token"};
-        if ($at < 0 or index($line, $token, $at + 1 + length $token) >= 0) {
-            $prepared->{$key_of{$_}} = $raw{$_} foreach keys %raw;
-            return $json->encode($request) . "\n";
-        }
-        substr($line, $at + 1, length $token) = $raw{$token};
-    }
-    return $line . "\n";
-}
-
-# One answer line decoded.  Large base64 strings, the members whose name ends
-# in "_b64", are cut out before the JSON decoder sees the line, and put back
-# in its result: the decoder would copy them character by character.  A
-# quote in JSON text always opens or closes a string, so '_b64":"' is a name
-# ending in _b64 followed by its string value; a value holding anything but
-# base64 (an escape) is left to the decoder.
-sub _decode_line {
-    my $line = shift;
-
-    my %raw;
-    my $from = 0;
-    while ((my $at = index $line, '_b64":"', $from) >= 0) {
-        my $start = $at + 7;
-        my $end   = index $line, '"', $start;
-        last if $end < 0;
-        $from = $end + 1;
-        next if $end - $start < RAW_MIN;
-        my $value = substr $line, $start, $end - $start;
-        next unless _is_base64($value);
-        my $token = _token(scalar keys %raw);
-        substr($line, $start, $end - $start) = $token;
-        $raw{$token} = $value;
-        $from = $start + length($token) + 1;
-    }
-    my $message = $json->decode($line);
-    _put_back($message, \%raw) if %raw;
-    return $message;
-}
-
-# A string no JSON value holds but by our doing: a token of this process.
-my $nonce = sprintf '%d.%d.%d', $$, time, int rand 1_000_000_000;
-
-sub _token {
-    my $name = shift;
-    return "sympa-smime-raw:$name:$nonce";
-}
-
-# Replaces, anywhere in $data, every string that is a key of %$raw.
-sub _put_back {
-    my ($data, $raw) = @_;
-    my $ref = ref $data;
-    my @slots =
-          $ref eq 'HASH'  ? (map { \$data->{$_} } keys %$data)
-        : $ref eq 'ARRAY' ? (map { \$_ } @$data)
-        :                   ();
-    foreach my $slot (@slots) {
-        if (ref $$slot) {
-            _put_back($$slot, $raw);
-        } elsif (defined $$slot and exists $raw->{$$slot}) {
-            $$slot = $raw->{$$slot};
-        }
-    }
-    return;
-}
-
-# Standard base64 without line breaks (RFC 4648, padded).  tr/// and index
-# rather than one regular expression: 0.65 ms instead of 1.8 over 2.7 MB.
-sub _is_base64 {
-    my $text = shift;
-    return 0 if $text =~ tr{A-Za-z0-9+/=}{}c;
-    my $pad = index $text, '=';
-    return 1 if $pad < 0;
-    my $tail = length($text) - $pad;
-    return ($tail <= 2 and substr($text, $pad) =~ tr/=// == $tail) ? 1 : 0;
-}
-
-sub _relay_stderr {
-    my ($self, $eof) = @_;
-    my $proc = $self->{proc};
-    while ((my $nl = index $proc->{err_buf}, "\n") >= 0) {
-        my $line = substr $proc->{err_buf}, 0, $nl + 1, '';
-        _relay_line($proc, $line);
-    }
-    if ($eof and length $proc->{err_buf}) {
-        _relay_line($proc, $proc->{err_buf});
-        $proc->{err_buf} = '';
-    }
-    return;
-}
-
-# What a sidecar says before its first answer waits for it: a JVM that does
-# not start (a corrupt jar, a heap it cannot reserve) says why on stderr,
-# and the error that it cannot run quotes those lines already, for the
-# caller to log once (the shim: once per process).  So when the sidecar ends
-# without having answered ($ended), its lines are logged at info at most;
-# once it answers, they are logged as they come.
-sub _release_held {
-    my ($proc, $ended) = @_;
-    foreach my $held (@{delete $proc->{held} || []}) {
-        my ($level, $line) = @$held;
-        $level = 'info' if $ended and $level eq 'err';
-        _log($level, 'sidecar: %s', $line);
-    }
-    return;
-}
-
-sub _relay_line {
-    my ($proc, $line) = @_;
-    $line =~ s/[\r\n]+\z//;
-    return unless $line =~ /\S/;
-    push @{$proc->{stderr_tail}}, $line;
-    shift @{$proc->{stderr_tail}} while @{$proc->{stderr_tail}} > STDERR_KEEP;
-    # A per-request failure is also returned to the caller, who logs it
-    # with the message it concerns (the shim does, with its reason code), so
-    # it is only kept at debug level here: one failure, one log line.
-    # So is the JVM's last word on running out of memory: the line saying
-    # that the sidecar failed quotes it.
-    $proc->{idle_exit} = 1 if $line =~ /\Asympa-smime: info idle exit: /;
-    my $level =
-        $line =~ /\Asympa-smime: error method=\S+ id=(?!-)\S+ reason=/
-        ? 'debug'
-        : $line =~ /\Asympa-smime: info idle exit: / ? 'debug'
-        : $line =~ /\ATerminating due to java\.lang\.OutOfMemoryError/
-        ? 'debug'
-        : $line =~ /error/i ? 'err'
-        :                     'info';
-    if ($proc->{answered} or $proc->{unheld}) {
-        _log($level, 'sidecar: %s', $line);
-    } else {
-        push @{$proc->{held}}, [$level, $line];
-
-        # Not a JVM that cannot start: a sidecar that talks at length.
-        if (@{$proc->{held}} >= HELD_MAX) {
-            _release_held($proc, 0);
-            $proc->{unheld} = 1;
-        }
-    }
-    return;
-}
-
-# Reads what the sidecar has to say on stderr for up to $wait seconds (0:
-# only what is there now), stopping at EOF.  stdout is read too, and its
-# content dropped, so that a sidecar flushing answers nobody waits for
-# cannot block on a full pipe while we wait for it to exit.
-sub _drain_stderr {
-    my ($self, $wait) = @_;
-    my $proc = $self->{proc};
-
-    my $read = IO::Select->new;
-    $read->add($proc->{err}) unless $proc->{err_eof};
-    $read->add($proc->{out}) if $wait and not $proc->{out_eof};
-    my $deadline = _now() + $wait;
-    while ($read->count) {
-        my $left = $deadline - _now();
-        $left = 0 if $left < 0;
-        local $! = 0;
-        my @ready = $read->can_read($left);
-        # A signal (the SIGCHLD of this very sidecar, a timer of the host)
-        # interrupts select(): wait again for the time left, or its last
-        # words are lost.
-        next if not @ready and $!{EINTR} and $left > 0;
-        last unless @ready;
-        foreach my $fh (@ready) {
-            my $is_out = ($fh == $proc->{out});
-            my $chunk  = '';
-            my $n      = sysread $fh, $chunk, READ_CHUNK;
-            next if not defined $n and ($!{EAGAIN} or $!{EINTR});
-            if (not $n) {
-                $read->remove($fh);
-                $proc->{$is_out ? 'out_eof' : 'err_eof'} = 1;
-                $self->_relay_stderr(1) unless $is_out;
-                next;
-            }
-            next if $is_out;
-            $proc->{err_buf} .= $chunk;
-            $self->_relay_stderr(0);
-        }
-        last if $left <= 0;
-    }
-    return;
 }
 
 # Ends the current sidecar of this process and forgets it.  Without kill,
@@ -937,55 +363,14 @@ sub _drain_stderr {
 sub _stop {
     my ($self, %options) = @_;
     my $proc = $self->{proc} or return 'not running';
-    local ($?, $!);
 
-    if ($proc->{owner} != $$) {
+    unless ($proc->owned) {
         $self->_forget_inherited;
         return 'left to its owner';
     }
-
-    # Killed before its stdin is closed, so that it cannot take the EOF for
-    # a normal end and pass for healthy in the log.
-    if ($options{kill} and not $proc->{reaped}) {
-        kill 'KILL', $proc->{pid};
-    }
-    close $proc->{in};
-    my $deadline = _now() + ($options{kill} ? 0 : $REAP_GRACE);
-    # Its last words (why the JVM could not start, a stack trace) are what
-    # the administrator needs.
-    $self->_drain_stderr($options{kill} ? DEATH_DRAIN : $REAP_GRACE);
-    until ($proc->{reaped}) {
-        my $waited = waitpid $proc->{pid}, POSIX::WNOHANG();
-        if ($waited != 0) {
-            $proc->{status} = $? if $waited > 0;
-            $proc->{reaped} = 1;
-            last;
-        }
-        last if _now() >= $deadline;
-        Time::HiRes::sleep(0.05);
-    }
-    unless ($proc->{reaped}) {
-        kill 'KILL', $proc->{pid};
-        $proc->{status} = $? if waitpid($proc->{pid}, 0) > 0;
-        $proc->{reaped} = 1;
-    }
-    close $proc->{out};
-    close $proc->{err};
-    $self->_relay_stderr(1);
-    _release_held($proc, 1);
+    my $how = $proc->stop(%options);
     $self->{proc} = undef;
     $self->{busy} = 0;
-
-    my $how =
-        !defined $proc->{status} ? 'exit status unknown'
-        : ($proc->{status} & 127)
-        ? sprintf('killed by signal %d',   $proc->{status} & 127)
-        : sprintf('exited with status %d', $proc->{status} >> 8);
-    $how .= '; last stderr: ' . join ' / ', @{$proc->{stderr_tail}}
-        if @{$proc->{stderr_tail}};
-    $how =
-        "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
-        if grep { /OutOfMemoryError/ } @{$proc->{stderr_tail}};
     return $how;
 }
 
@@ -1010,20 +395,10 @@ END {
     }
 }
 
-# Timeouts must not jump with the wall clock (NTP, daylight saving).
-my $monotonic =
-    eval { Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC()); 1 };
-
-sub _now {
-    return $monotonic
-        ? Time::HiRes::clock_gettime(Time::HiRes::CLOCK_MONOTONIC())
-        : Time::HiRes::time();
-}
+sub _now { return Sympa::SMIME::Sidecar::Process::now() }
 
 sub _log {
-    my ($level, $format, @args) = @_;
-    Sympa::SMIME::Config::log_message($level, $format, @args);
-    return;
+    return Sympa::SMIME::Config::log_message(@_);
 }
 
 sub _is_positive {
@@ -1031,83 +406,6 @@ sub _is_positive {
     return (    defined $value
             and $value =~ /\A(?:\d+(?:\.\d*)?|\.\d+)\z/
             and $value > 0);
-}
-
-sub encode_bytes {
-    my $bytes = shift;
-    Carp::croak('encode_bytes: undefined value') unless defined $bytes;
-    # A string with the UTF8 flag on goes as print() would write it to
-    # Sympa's spool or to sendmail: as bytes when every character is one
-    # (a byte string upgraded by a concatenation with a character string,
-    # whose 8-bit bytes must not be encoded twice), else in UTF-8.  $bytes
-    # is our own copy.
-    utf8::downgrade($bytes, 1) or utf8::encode($bytes);
-    return MIME::Base64::encode_base64($bytes, '');
-}
-
-sub decode_bytes {
-    my $b64 = shift;
-    Carp::croak('decode_bytes: undefined value') unless defined $b64;
-    Carp::croak('decode_bytes: not base64')      unless _is_base64($b64);
-    return MIME::Base64::decode_base64($b64);
-}
-
-package Sympa::SMIME::Sidecar::Error;
-
-use strict;
-use warnings;
-use overload
-    '""'     => \&as_string,
-    'bool'   => sub { 1 },
-    fallback => 1;
-
-sub new {
-    my ($class, %args) = @_;
-    return bless {
-        reason     => (defined $args{reason}  ? $args{reason}  : 'internal'),
-        message    => (defined $args{message} ? $args{message} : ''),
-        code       => (defined $args{code}    ? $args{code}    : 0),
-        data       => $args{data},
-        method     => $args{method},
-        cannot_run => ($args{cannot_run} ? 1 : 0),
-    }, $class;
-}
-
-sub from_rpc {
-    my ($class, $error, $method) = @_;
-    my $code = $error->{code};
-    $code = 0 unless defined $code and $code =~ /\A-?\d+\z/;
-    my $data = ref $error->{data} eq 'HASH' ? $error->{data} : undef;
-    # The sidecar gives every error its reason (docs/protocol.md): the one
-    # table of reasons is Reason.java, and no copy of it lives here.  An
-    # error without one comes from something else speaking on the pipe.
-    my $reason = $data && $data->{reason};
-    $reason = 'internal' unless defined $reason and $reason =~ /\A\w+\z/;
-    return $class->new(
-        reason  => $reason,
-        message => $error->{message},
-        code    => $code + 0,
-        data    => $data,
-        method  => $method,
-    );
-}
-
-sub throw {
-    my $class = shift;
-    die $class->new(@_);
-}
-
-sub reason  { return $_[0]->{reason} }
-sub message { return $_[0]->{message} }
-sub code    { return $_[0]->{code} }
-sub data    { return $_[0]->{data} }
-sub method  { return $_[0]->{method} }
-
-sub cannot_run { return $_[0]->{cannot_run} }
-
-sub as_string {
-    my $self = shift;
-    return sprintf '%s: %s', $self->{reason}, $self->{message};
 }
 
 1;
@@ -1172,6 +470,11 @@ stdout, and a sidecar out of memory exits, to be restarted.  An archive the
 JVM cannot use (made for another jar or JDK) is skipped by the JVM, with a
 warning in the log at most.  Answers are read while requests are written, as
 the sidecar stops reading requests while its memory budget is spent.
+
+The work is in two parts: L<Sympa::SMIME::Sidecar::Protocol> (the lines:
+requests, ids, answers, errors) and L<Sympa::SMIME::Sidecar::Process> (the
+JVM: start, pipes, stderr, reaping).  This module decides when to start,
+retry and give up, and is the only one callers use.
 
 =head2 Idle exit
 
@@ -1370,6 +673,8 @@ Settings are read again each time a sidecar is started.
 
 =head1 SEE ALSO
 
-L<Sympa::SMIME::Config>, F<docs/protocol.md>, F<docs/configuration.md>.
+L<Sympa::SMIME::Config>, L<Sympa::SMIME::Sidecar::Process>,
+L<Sympa::SMIME::Sidecar::Protocol>, F<docs/protocol.md>,
+F<docs/configuration.md>.
 
 =cut
