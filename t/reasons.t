@@ -32,11 +32,19 @@ find(
         return unless /\.(?:pm|pl)\z/ or $File::Find::dir =~ m{/bin\z};
         return unless -f;
         open my $in, '<', $_ or die "$File::Find::name: $!";
+        my $pod;
         while (my $line = <$in>) {
+            last if $line =~ /\A__END__\b/;
+            $pod = 1 if $line =~ /\A=[a-z]/;
+            if ($pod) {
+                $pod = 0 if $line =~ /\A=cut\b/;
+                next;
+            }
+            # reason eq 'x', reason => 'x', reason ... =~ /^x/
             while ($line =~
-                /\breason\b[^'"\n]{0,40}?(?:eq|ne|=>|=~)\s*(?:qr\/\^?)?['"]?([a-z][a-z_]+)/g
+                /\breason\b[^'"\n]{0,40}?(?:\s(?:eq|ne)\s+|=>\s*)['"]([a-z][a-z_]+)['"]|\breason\b[^'"\n]{0,40}?=~\s*(?:qr)?\/\^?([a-z][a-z_]+)/g
             ) {
-                push @{$used{$1}}, "$File::Find::name:$.";
+                push @{$used{$1 // $2}}, "$File::Find::name:$.";
             }
         }
         close $in;
