@@ -6,22 +6,16 @@ use lib "$FindBin::Bin/../perl/lib", "$FindBin::Bin/lib";
 use File::Temp qw();
 use Test::More;
 use SidecarTest qw($ROOT fake_java);
+use TrustedTmp  qw(trusted_tempdir);
 use Sympa::SMIME::Sidecar;
 
 delete $ENV{SYMPA_SMIME_JAR};
 my @warned;
 $SIG{__WARN__} = sub { push @warned, $_[0] };
 
-# Under the checkout, not /tmp: a file in a directory others can write to
-# is refused (see "Trust" below).  A checkout that is itself under such a
-# directory (a CI clone in /tmp) cannot hold a trusted file at all: then in
-# a directory of root's.
-mkdir "$ROOT/t/tmp";
-my ($untrusted) = Sympa::SMIME::Config::_walk("$ROOT/t/tmp");
-my $dir = File::Temp->newdir(
-    ($untrusted ? (DIR => '/var/lib') : (DIR => "$ROOT/t/tmp")),
-    TEMPLATE => 'sympa-smime-test-XXXXXX');
-chmod 0755, "$dir" or die "$dir: $!";
+# Not in /tmp: a file in a directory others can write to is refused (see
+# "Trust" below).
+my $dir  = trusted_tempdir();
 my $file = "$dir/sympa-smime.conf";
 
 sub write_file {
