@@ -19,6 +19,7 @@ use Test::More;
 
 use lib 't/lib', 't/e2e/lib';
 use SMIMETest;
+use TrustedTmp qw(trusted_tempdir);
 
 plan skip_all => 'runs Sympa\'s programs as the sympa user: run as root'
     unless $EUID == 0 and getpwnam 'sympa';
@@ -86,9 +87,11 @@ spurt("$dir/junk\@example.org", "not a certificate\n");
 spurt("$dir/.hidden",           "ignored\n");
 system 'chown', '-R', 'sympa:sympa', $dir;
 
-# The sidecar's own settings: the CRL, nothing from /etc.
-my $smime_conf = spurt("$tmp/sympa-smime.conf", "crl_path = $crl\n");
-my $no_crl     = spurt("$tmp/no-crl.conf",      '');
+# The sidecar's own settings: the CRL, nothing from /etc; in a directory
+# they are trusted in.
+my $settings   = trusted_tempdir();
+my $smime_conf = spurt("$settings/sympa-smime.conf", "crl_path = $crl\n");
+my $no_crl     = spurt("$settings/no-crl.conf",      '');
 $ENV{SYMPA_SMIME_CONFIG} = $smime_conf;
 delete @ENV{grep { /\ASYMPA_SMIME_(?!JAR|JAVA|CONFIG)/ } keys %ENV};
 
@@ -211,7 +214,7 @@ like $out,
 # CRLs that cannot be read stop the command: no verdict would be right.
 {
     local $ENV{SYMPA_SMIME_CONFIG} =
-        spurt("$tmp/bad-crl.conf", "crl_path = $tmp/no-such.crl\n");
+        spurt("$settings/bad-crl.conf", "crl_path = $tmp/no-such.crl\n");
     ($status, undef, $err) = certs('--keep-user');
     is $status, 3, 'an unreadable crl_path: exit 3';
     like $err, qr/file_unreadable: .*no-such\.crl/, '... says so';
