@@ -22,7 +22,7 @@ our @EXPORT = qw(
     $ROOT $SYMPA_LIB pki openssl openssl_out slurp spurt sympa_home
     fake_list new_message sign_entity encrypt_entity sidecar_ready
     done_unless_sidecar has_method xs_available with_originals run_method logs
-    clear_logs files_in pem_of corpus_dir issue_cert revoking_crl
+    clear_logs files_in pem_of corpus_dir pki_builder issue_cert revoking_crl
 );
 
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');

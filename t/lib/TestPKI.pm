@@ -162,11 +162,12 @@ sub capath {
 }
 
 # A CRL of $issuer in $file revoking the certificates @certs (paths) for
-# keyCompromise, valid 30 days. Its CA database (index.txt) and
+# keyCompromise, valid 30 days. Its directory is made; its CA database (index.txt) and
 # configuration (ISSUER.cnf) are made next to it. Returns $file.
 sub crl {
     my ($self, $file, $issuer, @certs) = @_;
     (my $dir = $file) =~ s{/[^/]*\z}{};
+    make_path($dir);
     _spurt("$dir/index.txt", '');
     my $config = _spurt(
         "$dir/$issuer.cnf", sprintf <<'EOF',
