@@ -162,8 +162,9 @@ sub capath {
 }
 
 # A CRL of $issuer in $file revoking the certificates @certs (paths) for
-# keyCompromise, valid 30 days. Its directory is made; its CA database (index.txt) and
-# configuration (ISSUER.cnf) are made next to it. Returns $file.
+# keyCompromise, valid 30 days. Its CA database (index.txt) and configuration
+# (ISSUER.cnf) are made next to it, in a directory made if need be. Returns
+# $file.
 sub crl {
     my ($self, $file, $issuer, @certs) = @_;
     (my $dir = $file) =~ s{/[^/]*\z}{};
