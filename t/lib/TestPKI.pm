@@ -59,18 +59,10 @@ sub issue {
     openssl('genpkey', '-out', $key, _keyopts($key_type));
     my $subject = $options{subject};
     utf8::encode($subject);
-    openssl(
-        'req',
-        '-new',
-        '-key',
-        $key,
-        '-subj',
-        $subject,
-        '-out',
-        "$dir/$name.csr",
-        ($options{utf8}           ? '-utf8'           : ()),
-        ($options{multivalue_rdn} ? '-multivalue-rdn' : ())
-    );
+    my @req = ('-new', '-key', $key, '-subj', $subject);
+    push @req, '-utf8'           if $options{utf8};
+    push @req, '-multivalue-rdn' if $options{multivalue_rdn};
+    openssl('req', @req, '-out', "$dir/$name.csr");
 
     my @ext;
     if (defined $options{extensions}) {
@@ -84,6 +76,8 @@ sub issue {
     my $issuer = $options{issuer};
     if ($options{dates}) {
         croak "dates need an issuer ($name)" unless defined $issuer;
+        # openssl ca numbers from its database and has no -set_serial.
+        croak "dates and serial together ($name)" if defined $options{serial};
         openssl(
             'ca',          '-batch',
             '-config',     $self->_ca_config,
@@ -103,14 +97,10 @@ sub issue {
             defined $issuer
             ? ('-CA', $self->cert($issuer), '-CAkey', $self->key($issuer))
             : ('-signkey', $key);
-        openssl(
-            'x509',  '-req',
-            '-in',   "$dir/$name.csr",
-            @signer, '-set_serial',
-            $options{serial} // $self->{serial}++, '-days',
-            $options{days} // 3650, '-out',
-            $cert, @ext
-        );
+        my $serial = $options{serial} // $self->{serial}++;
+        openssl('x509', '-req', '-in', "$dir/$name.csr", @signer,
+            '-set_serial', $serial, '-days', $options{days} // 3650,
+            '-out',        $cert,   @ext);
     }
     $self->{issuer}{$name} = $issuer;
     return {
