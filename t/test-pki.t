@@ -10,9 +10,13 @@ use TestPKI;
 
 my $dir = tempdir(CLEANUP => 1);
 
+# openssl's output, undef when it fails; its stderr is not wanted here.
 sub text {
     my @args = @_;
-    open my $fh, '-|', 'openssl', @args or die "openssl: $!";
+    open my $stderr, '>&', \*STDERR    or die "dup: $!";
+    open STDERR,     '>',  '/dev/null' or die "/dev/null: $!";
+    open my $fh,     '-|', 'openssl', @args or die "openssl: $!";
+    open STDERR,     '>&', $stderr or die "dup: $!";
     local $/;
     my $out = <$fh>;
     close $fh;
