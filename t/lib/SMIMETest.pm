@@ -140,7 +140,8 @@ EOF
 
 my $ORG = '/C=FR/O=Test Org';
 
-# name => [issuer, key type, subject, extensions, dates]
+# name => [issuer, key type, subject, extensions section, dates, more
+# TestPKI::issue options]
 my %LEAVES = (
     rousse => [
         'ca',
