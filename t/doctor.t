@@ -35,25 +35,10 @@ my $tmp = File::Temp->newdir(DIR => "$ROOT/t/tmp");
 chmod 0755, "$tmp";
 
 # A certificate that expires in 10 days.
-openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out),
-    "$tmp/soon.key");
-openssl('req', '-new', '-key', "$tmp/soon.key", '-subj',
-    "/C=FR/O=Test Org/CN=Soon/emailAddress=soon\@$DOMAIN",
-    '-out', "$tmp/soon.csr");
-openssl(
-    'x509',        '-req',
-    '-in',         "$tmp/soon.csr",
-    '-CA',         $pki->{crt}{ca},
-    '-CAkey',      $pki->{key}{ca},
-    '-days',       10,
-    '-set_serial', 4242,
-    '-out',        "$tmp/soon.crt",
-    '-extfile',    "$pki->{dir}/ext.cnf",
-    '-extensions', 'both'
-);
+my $soon = "/C=FR/O=Test Org/CN=Soon/emailAddress=soon\@$DOMAIN";
+issue_cert("$tmp", 'soon', $soon, days => 10);
 # The secure list's key under another password.
-openssl('pkey', '-in', $pki->{key}{secure},
-    '-aes256', '-passout', "pass:$OTHER", '-out', "$tmp/other.key.enc");
+pki_builder()->encrypted_key('secure', $OTHER, out => "$tmp/other.key.enc");
 
 my $chain = slurp("$pki->{dir}/secure.chain.pem");
 my %LISTS = (
@@ -459,18 +444,7 @@ subtest 'crl_path' => sub {
         'the signature check fails, as it would for every message';
 
     my $crl = "$tmp/crl";
-    make_path("$crl/db");
-    spurt("$crl/db/index.txt", '');
-    spurt("$crl/db/crlnumber", "01\n");
-    spurt("$crl/ca.cnf",
-              "[ca]\ndefault_ca = c\n[c]\ndatabase = $crl/db/index.txt\n"
-            . "crlnumber = $crl/db/crlnumber\ndefault_md = sha256\n"
-            . "default_crl_days = 30\n");
-    openssl(
-        'ca',    '-gencrl',       '-config',  "$crl/ca.cnf",
-        '-cert', $pki->{crt}{ca}, '-keyfile', $pki->{key}{ca},
-        '-out',  "$crl/ca.crl"
-    );
+    revoking_crl($crl);
     ($status, $out, $err) = doctor({SYMPA_SMIME_CRL_PATH => "$crl/ca.crl"},
         '--config', $config, '--keep-user');
     like $out,

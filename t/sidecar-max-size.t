@@ -9,6 +9,7 @@ use lib "$FindBin::Bin/../perl/lib", "$FindBin::Bin/lib";
 use File::Temp qw(tempdir);
 use Test::More;
 use SidecarTest qw(require_jar capture_syslog);
+use TestPKI;
 
 my $jar = require_jar();
 $ENV{SYMPA_SMIME_JAR} = $jar;
@@ -18,22 +19,22 @@ my $syslog = capture_syslog();
 # Sympa's default (Conf.pm: max_size 5242880).
 use constant MAX_SIZE => 5 * 1024 * 1024;
 
-my $dir = tempdir(CLEANUP => 1);
-sub run { system("@_ >/dev/null 2>&1") == 0 or BAIL_OUT("failed: @_") }
-run("openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=CA'"
-        . ' -addext basicConstraints=critical,CA:true'
-        . ' -addext keyUsage=critical,keyCertSign,cRLSign'
-        . " -keyout $dir/ca.key -out $dir/ca.pem");
-run(      'openssl req -newkey rsa:2048 -nodes'
-        . " -subj '/CN=List/emailAddress=list\@example.org'"
-        . " -keyout $dir/key.pem -out $dir/req.pem");
-open my $ext, '>', "$dir/ext" or die $!;
-print $ext "keyUsage=critical,digitalSignature,keyEncipherment\n"
-    . "extendedKeyUsage=emailProtection\n"
-    . "subjectAltName=email:list\@example.org\n";
-close $ext;
-run("openssl x509 -req -in $dir/req.pem -CA $dir/ca.pem -CAkey $dir/ca.key"
-        . " -CAcreateserial -days 3650 -extfile $dir/ext -out $dir/cert.pem");
+my $pki = TestPKI->new(tempdir(CLEANUP => 1));
+$pki->issue('ca', subject => '/CN=CA', extensions => <<'EOF');
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+my $list = $pki->issue(
+    'list',
+    issuer     => 'ca',
+    subject    => '/CN=List/emailAddress=list@example.org',
+    extensions => <<'EOF');
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:list@example.org
+EOF
 
 # An entity of $size bytes, in lines as mail is.
 sub entity {
@@ -54,13 +55,13 @@ my $b64 = \&Sympa::SMIME::Sidecar::encode_bytes;
     is(length $entity, MAX_SIZE, 'an entity of max_size bytes');
     my %sign = (
         entity_b64 => $b64->($entity),
-        cert       => "$dir/cert.pem",
-        key        => "$dir/key.pem"
+        cert       => $list->{cert},
+        key        => $list->{key}
     );
     my $signed  = $sidecar->call('smime.sign', \%sign);
     my %encrypt = (
         entity_b64 => $sign{entity_b64},
-        recipients => [{path => "$dir/cert.pem"}]
+        recipients => [{path => $list->{cert}}]
     );
     my $encrypted = $sidecar->call('smime.encrypt', \%encrypt);
     my $pid       = $sidecar->pid;
@@ -70,11 +71,11 @@ my $b64 = \&Sympa::SMIME::Sidecar::encode_bytes;
         'smime.encrypt' => \%encrypt,
         'smime.verify'  => {
             message_b64 => $signed->{message_b64},
-            cafile      => "$dir/ca.pem"
+            cafile      => $pki->cert('ca')
         },
         'smime.decrypt' => {
             message_b64 => $encrypted->{message_b64},
-            keys        => [{cert => "$dir/cert.pem", key => "$dir/key.pem"}]
+            keys        => [{cert => $list->{cert}, key => $list->{key}}]
         },
     );
 
@@ -109,7 +110,7 @@ my $b64 = \&Sympa::SMIME::Sidecar::encode_bytes;
         $sidecar->call(
             'smime.encrypt',
             {   entity_b64 => $b64->(entity(MAX_SIZE)),
-                recipients => [{path => "$dir/cert.pem"}]
+                recipients => [{path => $list->{cert}}]
             }
         );
         undef;

@@ -11,6 +11,7 @@ use MIME::Base64 qw(encode_base64 decode_base64);
 use Symbol       qw();
 use Test::More;
 use SidecarTest qw(require_jar);
+use TestPKI;
 
 my $jar = require_jar();
 $ENV{SYMPA_SMIME_JAR} = $jar;
@@ -28,10 +29,16 @@ my @syslog;
 }
 
 my $dir = tempdir(CLEANUP => 1);
-system(   'openssl req -x509 -newkey rsa:2048 -nodes -days 2'
-        . " -subj '/CN=Memory/emailAddress=memory\@example.org'"
-        . " -keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1") == 0
-    or BAIL_OUT('openssl cannot make a certificate');
+# Self-signed, as openssl req -x509 makes it.
+my $cert = TestPKI->new($dir)->issue(
+    'memory',
+    subject    => '/CN=Memory/emailAddress=memory@example.org',
+    days       => 2,
+    extensions => <<'EOF')->{cert};
+basicConstraints = critical, CA:true
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always, issuer
+EOF
 
 # A java that notes its arguments, so that the command can be replayed.
 my $java = "$dir/java";
@@ -50,8 +57,7 @@ sub entity_b64 {
 sub encrypt {
     my $b64 = shift;
     return [
-        'smime.encrypt',
-        {entity_b64 => $b64, recipients => [{path => "$dir/cert.pem"}]}
+        'smime.encrypt', {entity_b64 => $b64, recipients => [{path => $cert}]}
     ];
 }
 

@@ -22,13 +22,14 @@ our @EXPORT = qw(
     $ROOT $SYMPA_LIB pki openssl openssl_out slurp spurt sympa_home
     fake_list new_message sign_entity encrypt_entity sidecar_ready
     done_unless_sidecar has_method xs_available with_originals run_method logs
-    clear_logs files_in pem_of corpus_dir issue_cert revoking_crl
+    clear_logs files_in pem_of corpus_dir pki_builder issue_cert revoking_crl
 );
 
 our $ROOT      = abs_path(dirname(__FILE__) . '/../..');
 our $SYMPA_LIB = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
 
 use Prerequisite;
+use TestPKI;
 
 BEGIN {
     my $lib = $ENV{SYMPA_LIB} || '/usr/share/sympa/lib';
@@ -52,7 +53,7 @@ my $TMP = "$ROOT/t/tmp";
 make_path($TMP);
 
 # Bump when the PKI recipe changes: the cached PKI is then rebuilt.
-my $PKI_VERSION = 2;
+my $PKI_VERSION = 3;
 our $PASSWORD = 'Sympa-Test-Passwd';
 
 sub slurp {
@@ -72,18 +73,8 @@ sub spurt {
     return $file;
 }
 
-sub openssl {
-    my @args = @_;
-    my $pid  = fork // die "fork: $ERRNO";
-    unless ($pid) {
-        open STDERR, '>', '/dev/null' unless $ENV{TEST_VERBOSE};
-        open STDOUT, '>', '/dev/null';
-        exec 'openssl', @args or exit 127;
-    }
-    waitpid $pid, 0;
-    die "openssl @args: exit " . ($CHILD_ERROR >> 8) . "\n" if $CHILD_ERROR;
-    return 1;
-}
+# Dies with openssl's stderr when it fails.
+sub openssl { return TestPKI::openssl(@_) }
 
 # Runs openssl with $input on stdin; returns stdout, undef on failure.
 sub openssl_out {
@@ -147,25 +138,10 @@ extendedKeyUsage = serverAuth
 subjectAltName = email:copy
 EOF
 
-my $CA_CONFIG = <<'EOF';
-[ca]
-default_ca = test_ca
-[test_ca]
-database = index.txt
-new_certs_dir = .
-serial = serial
-default_md = sha256
-policy = policy_any
-unique_subject = no
-email_in_dn = yes
-[policy_any]
-commonName = supplied
-emailAddress = optional
-EOF
-
 my $ORG = '/C=FR/O=Test Org';
 
-# name => [issuer, key type, subject, extensions, dates]
+# name => [issuer, key type, subject, extensions section, dates, more
+# TestPKI::issue options]
 my %LEAVES = (
     rousse => [
         'ca',
@@ -233,7 +209,7 @@ my %LEAVES = (
             . '/emailAddress=zoe@example.org',
         'both',
         undef,
-        ['-utf8', '-multivalue-rdn']
+        {utf8 => 1, multivalue_rdn => 1}
     ],
     attrs => [
         'ca',
@@ -302,98 +278,48 @@ sub pki {
 
 sub _make_pki {
     my $dir = shift;
-    make_path($dir);
-    spurt("$dir/ext.cnf",   $EXTENSIONS);
-    spurt("$dir/ca.cnf",    $CA_CONFIG);
-    spurt("$dir/index.txt", '');
-    spurt("$dir/serial",    "1000\n");
-
-    my $serial = 100;
-    my $make   = sub {
-        my ($name, $issuer, $type, $subject, $ext, $dates, $req_args) = @_;
-        my $key = "$dir/$name.key";
-        if ($type eq 'ec') {
-            openssl(
-                qw(genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256),
-                '-out', $key);
-        } else {
-            openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048),
-                '-out', $key);
-        }
-        utf8::encode($subject);
-        openssl('req', '-new', '-key', $key, '-subj', $subject, '-out',
-            "$dir/$name.csr", @{$req_args || []});
-        my @ext =
-            $ext ? ('-extfile', "$dir/ext.cnf", '-extensions', $ext) : ();
-        if ($dates) {
-            openssl(
-                'ca',          '-batch',
-                '-config',     "$dir/ca.cnf",
-                '-cert',       "$dir/$issuer.crt",
-                '-keyfile',    "$dir/$issuer.key",
-                '-in',         "$dir/$name.csr",
-                '-out',        "$dir/$name.crt",
-                '-startdate',  $dates->[0],
-                '-enddate',    $dates->[1],
-                '-preserveDN', '-notext',
-                @ext
-            );
-        } elsif ($issuer) {
-            openssl(
-                'x509',        '-req',
-                '-in',         "$dir/$name.csr",
-                '-CA',         "$dir/$issuer.crt",
-                '-CAkey',      "$dir/$issuer.key",
-                '-set_serial', $serial++,
-                '-days',       3650,
-                '-out',        "$dir/$name.crt",
-                @ext
-            );
-        } else {
-            openssl(
-                'x509',     '-req',           '-in',   "$dir/$name.csr",
-                '-signkey', $key,             '-days', 7300,
-                '-out',     "$dir/$name.crt", @ext
-            );
-        }
-        # Normalize to what "openssl x509" writes.
-        openssl('x509', '-in', "$dir/$name.crt", '-out', "$dir/$name.crt");
-    };
-
-    my $cwd = Cwd::getcwd();
-    chdir $dir or die $ERRNO;
-    eval {
-        $make->('ca',    undef, 'rsa', $CAS{ca}[1],    'v3_ca');
-        $make->('other', undef, 'rsa', $CAS{other}[1], 'v3_ca');
-        $make->('inter', 'ca',  'rsa', $CAS{inter}[1], 'v3_ca');
-        foreach my $name (sort keys %LEAVES) {
-            $make->($name, @{$LEAVES{$name}});
-        }
-        1;
-    } or do {
-        my $error = $EVAL_ERROR;
-        chdir $cwd;
-        die $error;
-    };
-    chdir $cwd or die $ERRNO;
+    my $pki = TestPKI->new($dir, suffix => 'crt', extensions => $EXTENSIONS);
+    foreach my $name (qw(ca other)) {
+        $pki->issue(
+            $name,
+            subject => $CAS{$name}[1],
+            section => 'v3_ca',
+            days    => 7300
+        );
+    }
+    $pki->issue(
+        'inter',
+        issuer  => 'ca',
+        subject => $CAS{inter}[1],
+        section => 'v3_ca'
+    );
+    foreach my $name (sort keys %LEAVES) {
+        my ($issuer, $type, $subject, $ext, $dates, $req_args) =
+            @{$LEAVES{$name}};
+        $pki->issue(
+            $name,
+            issuer   => $issuer,
+            key_type => $type,
+            subject  => $subject,
+            section  => $ext,
+            dates    => $dates,
+            %{$req_args || {}}
+        );
+    }
 
     # cafile holds the root only: intermediates come from the messages.
     spurt("$dir/cafile.pem", slurp("$dir/ca.crt"));
-    make_path("$dir/capath");
-    spurt("$dir/capath/ca.pem", slurp("$dir/ca.crt"));
-    openssl('rehash', "$dir/capath");
+    $pki->capath("$dir/capath", 'ca');
 
     # The secure list: leaf then intermediate, key under password.
-    spurt("$dir/secure.chain.pem", slurp("$dir/secure.crt"),
-        slurp("$dir/inter.crt"));
-    foreach my $name (qw(secure split_sign split_enc)) {
-        openssl(
-            'pkey',           '-in',
-            "$dir/$name.key", '-aes256',
-            '-passout',       "pass:$PASSWORD",
-            '-out',           "$dir/$name.key.enc"
-        );
-    }
+    $pki->chain('secure');
+    $pki->encrypted_key($_, $PASSWORD, out => "$dir/$_.key.enc")
+        foreach qw(secure split_sign split_enc);
+}
+
+# The fixed PKI as a builder, to issue more from its CAs.
+sub pki_builder {
+    return TestPKI->new(pki()->{dir}, suffix => 'crt');
 }
 
 # Issues in $dir a certificate NAME.crt (key NAME.key) from the PKI's CA
@@ -401,47 +327,22 @@ sub _make_pki {
 # PKI's extension sections (default both).  Returns the certificate's path.
 sub issue_cert {
     my ($dir, $name, $subject, %options) = @_;
-    my $pki    = pki();
-    my $issuer = $options{issuer} // 'ca';
-    openssl(qw(genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out),
-        "$dir/$name.key");
-    openssl('req', '-new', '-key', "$dir/$name.key", '-subj', $subject,
-        '-out', "$dir/$name.csr");
-    openssl(
-        'x509',        '-req',
-        '-in',         "$dir/$name.csr",
-        '-CA',         $pki->{crt}{$issuer},
-        '-CAkey',      $pki->{key}{$issuer},
-        '-days',       $options{days} // 365,
-        '-set_serial', int(rand 1_000_000_000) + 1,
-        '-out',        "$dir/$name.crt",
-        '-extfile',    "$pki->{dir}/ext.cnf",
-        '-extensions', $options{extensions} // 'both'
-    );
-    return "$dir/$name.crt";
+    return pki_builder()->issue(
+        $name,
+        dir     => $dir,
+        issuer  => $options{issuer} // 'ca',
+        subject => $subject,
+        days    => $options{days} // 365,
+        serial  => int(rand 1_000_000_000) + 1,
+        section => $options{extensions} // 'both'
+    )->{cert};
 }
 
 # A CRL of the PKI's CA in $dir/ca.crl, valid 30 days, revoking @certs
 # (paths) for keyCompromise.  Returns its path.
 sub revoking_crl {
     my ($dir, @certs) = @_;
-    my $pki = pki();
-    spurt("$dir/index.txt", '');
-    spurt("$dir/ca.cnf",    <<"EOF");
-[ca]
-default_ca = test_ca
-[test_ca]
-database = $dir/index.txt
-certificate = $pki->{crt}{ca}
-private_key = $pki->{key}{ca}
-default_md = sha256
-default_crl_days = 30
-EOF
-    openssl('ca', '-config', "$dir/ca.cnf", '-revoke', $_, '-crl_reason',
-        'keyCompromise')
-        foreach @certs;
-    openssl('ca', '-config', "$dir/ca.cnf", '-gencrl', '-out', "$dir/ca.crl");
-    return "$dir/ca.crl";
+    return pki_builder()->crl("$dir/ca.crl", 'ca', @certs);
 }
 
 # A home directory with a configuration for Sympa: robot keys in

@@ -1,29 +1,38 @@
 package SympaE2E::PKI;
 
-# A throwaway PKI made with the openssl CLI at test time: a root CA, an
-# intermediate CA, and leaf certificates (RSA or EC) issued by the
-# intermediate. Nothing here is meant to be secure; it is meant to look like
-# what a real S/MIME deployment has.
+# The e2e suite's PKI: a root CA, an intermediate CA, and leaf certificates
+# (RSA or EC) issued by the intermediate, as a real S/MIME deployment has.
+# The certificates are made by TestPKI, the Perl suite's one builder.
 
 use strict;
 use warnings;
-use Carp       qw(croak);
-use File::Path qw(make_path);
-
-use SympaE2E::Util qw(run_cmd write_file read_file);
+use Carp           qw(croak);
+use Cwd            qw(abs_path);
+use File::Basename qw(dirname);
+use lib abs_path(dirname(__FILE__) . '/../../../lib');
+use parent 'TestPKI';
 
 sub new {
     my ($class, $dir) = @_;
-    make_path($dir);
-    my $self = bless {dir => $dir, serial => 100}, $class;
-    $self->_ca('root',  undef,  'E2E Root CA');
-    $self->_ca('inter', 'root', 'E2E Intermediate CA');
+    my $self = $class->SUPER::new($dir);
+    foreach my $ca (['root', undef, 'E2E Root CA', ''],
+        ['inter', 'root', 'E2E Intermediate CA', ', pathlen:0']) {
+        my ($name, $issuer, $cn, $pathlen) = @$ca;
+        $self->issue(
+            $name,
+            issuer     => $issuer,
+            subject    => "/O=sympa-smime e2e/CN=$cn",
+            extensions => <<"EOF");
+basicConstraints = critical, CA:TRUE$pathlen
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+    }
     return $self;
 }
 
-sub dir          { $_[0]{dir} }
-sub root         { "$_[0]{dir}/root.pem" }
-sub intermediate { "$_[0]{dir}/inter.pem" }
+sub root         { $_[0]->cert('root') }
+sub intermediate { $_[0]->cert('inter') }
 
 # Issues a leaf certificate. Returns a hash: name, email, cert (leaf only),
 # chain (leaf + intermediate), key (unencrypted PKCS#8), key_type.
@@ -35,7 +44,6 @@ sub intermediate { "$_[0]{dir}/inter.pem" }
 #               email needed)
 sub leaf {
     my ($self, $name, %opt) = @_;
-    my $dir      = $self->{dir};
     my $key_type = $opt{key_type} || 'rsa';
     my $usage =
           exists $opt{usage} ? $opt{usage}
@@ -51,10 +59,12 @@ sub leaf {
         "email:$email", "/CN=$name/emailAddress=$email"
         );
 
-    my $key = "$dir/$name.key";
-    run_cmd(['openssl', 'genpkey', '-out', $key, _keyopts($key_type)]);
-    write_file("$dir/$name.ext",
-              "basicConstraints = critical, CA:FALSE\n"
+    my $leaf = $self->issue(
+        $name,
+        issuer     => 'inter',
+        key_type   => $key_type,
+        subject    => $subject,
+        extensions => "basicConstraints = critical, CA:FALSE\n"
             . (defined $usage ? "keyUsage = critical, $usage\n" : '')
             . <<"EOF");
 extendedKeyUsage = $eku
@@ -62,84 +72,7 @@ subjectAltName = $san
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
-    run_cmd(
-        [   'openssl', 'req',   '-new',   '-key',
-            $key,      '-subj', $subject, '-out',
-            "$dir/$name.csr"
-        ]
-    );
-    $self->_issue($name, 'inter');
-    write_file("$dir/$name.chain.pem",
-        read_file("$dir/$name.pem") . read_file($self->intermediate));
-    return {
-        name     => $name,
-        email    => $email,
-        key_type => $key_type,
-        cert     => "$dir/$name.pem",
-        chain    => "$dir/$name.chain.pem",
-        key      => $key,
-    };
-}
-
-# The leaf's private key encrypted with $password (PEM): PKCS#8 by default,
-# the legacy "Proc-Type: 4,ENCRYPTED" form with traditional => 1.
-sub encrypted_key {
-    my ($self, $leaf, $password, %opt) = @_;
-    return run_cmd(
-        [   'openssl',  'pkey', '-in', $leaf->{key}, '-aes256',
-            '-passout', "pass:$password",
-            ($opt{traditional} ? ('-traditional') : ())
-        ]
-    );
-}
-
-sub _keyopts {
-    my $type = shift;
-    return $type eq 'ec'
-        ? ('-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256')
-        : ('-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048');
-}
-
-sub _ca {
-    my ($self, $name, $issuer, $cn) = @_;
-    my $dir     = $self->{dir};
-    my $pathlen = $issuer ? ', pathlen:0' : '';
-    run_cmd(
-        ['openssl', 'genpkey', '-out', "$dir/$name.key", _keyopts('rsa')]);
-    write_file("$dir/$name.ext", <<"EOF");
-basicConstraints = critical, CA:TRUE$pathlen
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-EOF
-    run_cmd(
-        [   'openssl',                   'req',
-            '-new',                      '-key',
-            "$dir/$name.key",            '-subj',
-            "/O=sympa-smime e2e/CN=$cn", '-out',
-            "$dir/$name.csr"
-        ]
-    );
-    $self->_issue($name, $issuer);
-}
-
-# Signs NAME.csr with ISSUER (self-signed when undef) and extensions NAME.ext.
-sub _issue {
-    my ($self, $name, $issuer) = @_;
-    my $dir = $self->{dir};
-    my @signer =
-        $issuer
-        ? ('-CA', "$dir/$issuer.pem", '-CAkey', "$dir/$issuer.key")
-        : ('-signkey', "$dir/$name.key");
-    run_cmd(
-        [   'openssl',        'x509',
-            '-req',           '-in',
-            "$dir/$name.csr", @signer,
-            '-set_serial',    $self->{serial}++,
-            '-days',          '3650',
-            '-extfile',       "$dir/$name.ext",
-            '-out',           "$dir/$name.pem"
-        ]
-    );
+    return {%$leaf, email => $email, chain => $self->chain($name)};
 }
 
 1;
@@ -151,9 +84,10 @@ SympaE2E::PKI - throwaway root CA, intermediate CA and leaf certificates
 
 =head1 DESCRIPTION
 
-Generated with the openssl CLI into a directory. C<leaf> issues an RSA or
-EC (P-256) certificate for an e-mail address (or, with C<dns>, a TLS server
-certificate), signed by the intermediate;
-C<encrypted_key> writes its private key protected by a password.
+A L<TestPKI> (F<t/lib/TestPKI.pm>) with the e2e suite's shapes. C<leaf>
+issues an RSA or EC (P-256) certificate for an e-mail address (or, with
+C<dns>, a TLS server certificate), signed by the intermediate;
+C<encrypted_key> (from L<TestPKI>) writes its private key protected by a
+password. C<root> and C<intermediate> are the CAs' certificate files.
 
 =cut
