@@ -18,6 +18,7 @@ use Test::More;
 
 use lib 't/lib';
 use SMIMETest;
+use TrustedTmp qw(trusted_tempdir);
 
 done_unless_sidecar(
     qw(x509.parse smime.sign smime.verify smime.encrypt
@@ -614,8 +615,9 @@ subtest 'a broken trust store' => sub {
 };
 
 subtest 'configuration mistakes, --quiet' => sub {
-    my $good = "$tmp/good/etc/sympa.conf";
-    my $file = spurt("$tmp/sympa-smime.conf",
+    my $good     = "$tmp/good/etc/sympa.conf";
+    my $settings = trusted_tempdir();
+    my $file     = spurt("$settings/sympa-smime.conf",
         "ciper = aes-256-cbc\ntimeout = soon\n");
     chmod 0644, $file;
     my ($status, $out, $err) = doctor({SYMPA_SMIME_CONFIG => $file},
