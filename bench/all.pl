@@ -133,8 +133,7 @@ sub setup {
         secure => SMIMETest::fake_list($HOME, 'secure'),
         map {
             my $size = $_;
-            (
-                $size => {
+            (   $size => {
                     map { ($_ => SMIMETest::slurp("$FIXTURES/$_-$size.eml")) }
                         qw(plain signed encrypted)
                 }
@@ -170,7 +169,7 @@ sub one_call {
         my $message = SMIMETest::new_message($fx->{$size}{plain});
         my $ok;
         $call  = sub { $ok = $message->smime_encrypt('bob@example.org') };
-        $check = sub { $ok };
+        $check = sub {$ok};
     } elsif ($op eq 'smime_sign') {
         my $message = SMIMETest::new_message($fx->{$size}{plain},
             context => $fx->{secure});
@@ -403,7 +402,7 @@ sub compare {
     my @runs = @_;
     my @md   = (
         join(' | ',
-            '| cell', (map { "$_->{meta}{date} ($_->{meta}{commit})" } @runs),
+            '| cell', (map {"$_->{meta}{date} ($_->{meta}{commit})"} @runs),
             "target |"),
         join('|', '', ('---') x (@runs + 2), '')
     );
@@ -570,8 +569,7 @@ if ($only{cold}) {
         # of the processes.
         my %mean = map {
             my $engine = $_;
-            (
-                $engine => median(
+            (   $engine => median(
                     map { sum(@{$_->{times}}) / @{$_->{times}} }
                         @{$t->{$engine}}
                 )
@@ -597,8 +595,7 @@ if ($only{cold}) {
             raw_ms => {
                 map {
                     my $engine = $_;
-                    (
-                        $engine => [
+                    (   $engine => [
                             map {
                                 [map { ms($_) } @{$_->{times}}]
                             } @{$t->{$engine}}

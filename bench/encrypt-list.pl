@@ -22,25 +22,32 @@ GetOptions(\%opt, 'recipients=i', 'certs=i', 'size=i', 'batch=i')
     or die "usage: $0 [--recipients N] [--certs N] [--size BYTES]\n";
 
 my $dir = tempdir(CLEANUP => 1);
-sub run { system(@_) == 0 or die "failed: @_\n" }
+sub run   { system(@_) == 0 or die "failed: @_\n" }
 sub quiet { join ' ', @_, '>/dev/null 2>&1' }
 
 run(quiet(
-    "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=Bench CA'",
-    "-keyout $dir/ca.key -out $dir/ca.pem"));
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=Bench CA'",
+        "-keyout $dir/ca.key -out $dir/ca.pem"
+    )
+);
 my @certs;
 foreach my $i (1 .. $opt{certs}) {
     my $base = "$dir/user$i";
     run(quiet(
-        "openssl req -newkey rsa:2048 -nodes -subj '/CN=user$i/emailAddress=user$i\@example.org'",
-        "-keyout $base.key -out $base.csr"));
+            "openssl req -newkey rsa:2048 -nodes -subj '/CN=user$i/emailAddress=user$i\@example.org'",
+            "-keyout $base.key -out $base.csr"
+        )
+    );
     run(quiet(
-        "openssl x509 -req -in $base.csr -CA $dir/ca.pem -CAkey $dir/ca.key",
-        "-CAcreateserial -days 30 -out $base.pem"));
+            "openssl x509 -req -in $base.csr -CA $dir/ca.pem -CAkey $dir/ca.key",
+            "-CAcreateserial -days 30 -out $base.pem"
+        )
+    );
     push @certs, "$base.pem";
 }
 
-my $body = join '', map { sprintf "Line %05d of the post, plain text.\n", $_ }
+my $body = join '',
+    map { sprintf "Line %05d of the post, plain text.\n", $_ }
     1 .. int($opt{size} / 36);
 my $entity = "Content-Type: text/plain; charset=utf-8\n"
     . "Content-Transfer-Encoding: 8bit\n\n$body";
@@ -48,7 +55,8 @@ my @recipients = map { $certs[$_ % @certs] } 0 .. $opt{recipients} - 1;
 
 printf "%d copies of a %d-byte post, %d distinct RSA-2048 recipients\n",
     scalar @recipients, length $entity, scalar @certs;
-printf "%-34s %9s %10s %10s %10s\n", 'engine', 'total s', 'ms/copy', 'copies/s',
+printf "%-34s %9s %10s %10s %10s\n", 'engine', 'total s', 'ms/copy',
+    'copies/s',
     'RSS MiB';
 
 if (eval { require Crypt::SMIME; 1 }) {
@@ -99,7 +107,11 @@ while (my @batch = splice @left, 0, $opt{batch}) {
         die $answer->{error}->as_string if $answer->{error};
     }
 }
-report("sidecar (pipelined by $opt{batch})", time - $start, rss($sidecar->pid));
+report(
+    "sidecar (pipelined by $opt{batch})",
+    time - $start,
+    rss($sidecar->pid)
+);
 
 sub report {
     my ($name, $seconds, $rss) = @_;

@@ -56,6 +56,7 @@ my @sets = (
             "$base -Xms16m $caps -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 -XX:-ShrinkHeapInSteps"
     ],
 );
+
 if ($opt{only}) {
     my %only = map { $_ => 1 } split /,/, $opt{only};
     @sets = grep { $only{$_->[0]} } @sets;

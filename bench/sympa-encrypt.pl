@@ -28,7 +28,8 @@ foreach my $user (@users) {
     spurt("$certs/$user\@example.org", slurp(pki()->{crt}{$user}));
 }
 
-my $body = join '', map { sprintf "Line %05d of the post, plain text.\n", $_ }
+my $body = join '',
+    map { sprintf "Line %05d of the post, plain text.\n", $_ }
     1 .. int($opt{size} / 36);
 my $post = <<"EOF_POST" . $body;
 From: Alice User <alice\@example.org>
@@ -60,7 +61,8 @@ printf "%d copies of a %d-byte post through Sympa::Message::smime_encrypt\n",
     $opt{copies}, length $post;
 printf "%-28s %9s %10s %10s\n", 'engine', 'total s', 'ms/copy', 'copies/s';
 run(0) if sidecar_ready();    # JVM start and JIT warm-up, as in a daemon
-foreach my $engine (['Sympa 6.2.70 + Crypt::SMIME', 1], ['shim + sidecar', 0]) {
+foreach
+    my $engine (['Sympa 6.2.70 + Crypt::SMIME', 1], ['shim + sidecar', 0]) {
     my ($name, $original) = @$engine;
     if ($original and not xs_available()) {
         print "$name: Crypt::SMIME not installed, skipped\n";

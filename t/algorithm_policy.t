@@ -42,7 +42,7 @@ sub sign {
 sub with_env {
     my %env  = @_;
     my $code = delete $env{code};
-    local @ENV{map { "SYMPA_SMIME_\U$_" } keys %env} = values %env;
+    local @ENV{map {"SYMPA_SMIME_\U$_"} keys %env} = values %env;
     return $code->();
 }
 

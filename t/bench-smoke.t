@@ -39,8 +39,7 @@ like $output, qr/^chart: +\Q$out\E\/chart\.svg$/m,
     'prints where the chart is';
 
 my $results = decode_json(slurp("$out/results.json"));
-is_deeply [sort map { "$_->{mode} $_->{op} $_->{size}" }
-        @{$results->{cells}}],
+is_deeply [sort map {"$_->{mode} $_->{op} $_->{size}"} @{$results->{cells}}],
     [
     'cold parse_cert 2KB',
     'cold smime_encrypt 2KB',

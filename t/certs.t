@@ -80,6 +80,7 @@ my %FILES = (
     'o_27neil_26co@example.org' => $escaped,
     'signer@example.org'        => $signer,
 );
+
 foreach my $file (keys %FILES) {
     spurt("$dir/$file", slurp($FILES{$file}));
 }
@@ -93,7 +94,7 @@ my $settings   = trusted_tempdir();
 my $smime_conf = spurt("$settings/sympa-smime.conf", "crl_path = $crl\n");
 my $no_crl     = spurt("$settings/no-crl.conf",      '');
 $ENV{SYMPA_SMIME_CONFIG} = $smime_conf;
-delete @ENV{grep { /\ASYMPA_SMIME_(?!JAR|JAVA|CONFIG)/ } keys %ENV};
+delete @ENV{grep {/\ASYMPA_SMIME_(?!JAR|JAVA|CONFIG)/} keys %ENV};
 
 my $CONFIG = $sympa->config;
 
@@ -238,8 +239,7 @@ is_deeply [map { $_->{file} } @{$expiring->{certificates} || []}],
     ['soon@example.org'], '--expiring --json: soon only';
 is $expiring->{exit_status}, 1, '--expiring --json: exit_status';
 ($status, $out) = certs('--days', 5, '--json', '--keep-user');
-is(
-    (   grep { $_->{file} eq 'soon@example.org' }
+is( (   grep { $_->{file} eq 'soon@example.org' }
             @{json_of('--days 5', $out)->{certificates}}
     )[0]{status},
     'valid',

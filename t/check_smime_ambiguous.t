@@ -30,8 +30,7 @@ sub check {
     make_path($certs_dir);
     my $message = new_message($string, sender => 'alice@example.org');
     return {
-        %{
-            run_method(
+        %{  run_method(
                 $message, 'check_smime_signature',
                 original => $options{original}
             )
@@ -116,8 +115,7 @@ foreach my $name (sort keys %ambiguous) {
     ok !$r->{signed}, "$name: not smime_signed";
     is_deeply $r->{files}, {}, "$name: no certificate stored";
     is
-        scalar(
-        grep { /Unable to verify S\/MIME signature: malformed_input: / }
+        scalar(grep {/Unable to verify S\/MIME signature: malformed_input: /}
             @{$r->{logs}}), 1, "$name: one malformed_input line";
 }
 

@@ -67,8 +67,8 @@ foreach my $crl_path ("$ca/ca.crl", "$ca/dir") {
     is $r->{result}, undef, "$what: revoked bob gives undef";
     is $r->{signed}, undef, "$what: not smime_signed";
     is_deeply $r->{files}, [], "$what: nothing stored";
-    is scalar(@{$r->{logs}}),             1, "$what: one log line";
-    is scalar(grep { /revoked/ } logs()), 1, "$what: one line says revoked";
+    is scalar(@{$r->{logs}}),           1, "$what: one log line";
+    is scalar(grep {/revoked/} logs()), 1, "$what: one line says revoked";
     like $r->{logs}[0],
         qr/Unable to verify S\/MIME signature: revoked: .*bob\@example\.org.* was revoked .*\(keyCompromise\)/,
         "$what: ... with the reason revoked";

@@ -33,8 +33,7 @@ sub check {
     my $message = new_message($string,
         sender => $options{sender} // 'alice@example.org');
     return {
-        %{
-            run_method(
+        %{  run_method(
                 $message, 'check_smime_signature',
                 original => $options{original}
             )
@@ -112,8 +111,7 @@ my @cases = (
     ],
     [crlf   => [], 1, {'alice@example.org' => pem('alice')}],
     [opaque => [], 1, {'alice@example.org' => pem('alice')}],
-    [
-        'alice, stale split files' => [
+    [   'alice, stale split files' => [
             before => {
                 'alice@example.org@sign' => 'old',
                 'alice@example.org@enc'  => 'old'
@@ -122,8 +120,7 @@ my @cases = (
         1,
         {'alice@example.org' => pem('alice')}
     ],
-    [
-        sigonly => [
+    [   sigonly => [
             sender => 'sigonly@example.org',
             before => {'sigonly@example.org' => 'stale'}
         ],
@@ -205,7 +202,7 @@ foreach my $case (@cases) {
     local $Conf::Conf{'cafile'} = "$pki->{dir}/nowhere.pem";
     my $r = check($signed{alice});
     is $r->{result}, undef, 'missing cafile: undef';
-    ok grep({ /trust_store_unreadable: / } @{$r->{logs}}),
+    ok grep({/trust_store_unreadable: /} @{$r->{logs}}),
         '... trust_store_unreadable';
 }
 {

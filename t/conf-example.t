@@ -10,7 +10,7 @@ use lib 'perl/lib';
 use Sympa::SMIME::Config;
 
 # No file, no environment: the defaults alone.
-delete @ENV{grep { /\ASYMPA_SMIME_/ } keys %ENV};
+delete @ENV{grep {/\ASYMPA_SMIME_/} keys %ENV};
 $ENV{SYMPA_SMIME_CONFIG} = '/dev/null';
 my $defaults = Sympa::SMIME::Config->load;
 

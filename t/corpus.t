@@ -62,8 +62,7 @@ sub check {
     local $Conf::Conf{'cafile'} = $options{cafile};
     my $message = new_message($string, sender => $options{sender});
     return {
-        %{
-            run_method(
+        %{  run_method(
                 $message, 'check_smime_signature',
                 original => $options{original}
             )
@@ -88,18 +87,18 @@ my $lamps_ca = "$lamps/sample-ca.pem";
 my $alice    = pem_of("$tb/pem/Alice.crt");
 
 # Thunderbird / NSS: valid signatures (v1 certificates without extensions).
-my @tb_valid = map { "$tb/smime/$_" } (
-    (map { "alice.dsig.SHA$_.multipart.eml" } qw(1 256 384 512)),
-    (map { "alice.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
-    (map { "alice.html.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
-    (map { "alice.env.sig.SHA$_.opaque.eml" } qw(1 256 384 512)),
+my @tb_valid = map {"$tb/smime/$_"} (
+    (map {"alice.dsig.SHA$_.multipart.eml"} qw(1 256 384 512)),
+    (map {"alice.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
+    (map {"alice.html.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
+    (map {"alice.env.sig.SHA$_.opaque.eml"} qw(1 256 384 512)),
 );
-my @tb_bad = map { "$tb/smime/$_" } (
-    (map { "alice.dsig.SHA$_.multipart.bad.eml" } qw(1 256 384 512)),
-    (map { "alice.dsig.SHA$_.multipart.mismatch-econtent.eml" } qw(1 256)),
-    (map { "alice.env.dsig.SHA$_.multipart.eml" } qw(1 256)),
+my @tb_bad = map {"$tb/smime/$_"} (
+    (map {"alice.dsig.SHA$_.multipart.bad.eml"} qw(1 256 384 512)),
+    (map {"alice.dsig.SHA$_.multipart.mismatch-econtent.eml"} qw(1 256)),
+    (map {"alice.env.dsig.SHA$_.multipart.eml"} qw(1 256)),
 );
-my @bc_signed = map { "$bc/$_" }
+my @bc_signed = map {"$bc/$_"}
     qw(validator.validMail.eml 3nnn_smime.eml quotable.message
     embeddedmulti.message qp-soft-break.eml multi-alternative.eml extra-nl.eml
     circular.eml openssl-signed-sha256-non-default-salt-length.eml);
@@ -137,7 +136,7 @@ section 'Thunderbird / NSS signatures' => \@verify => sub {
         is $r->{result}, undef, "$name: invalid";
         is_deeply $r->{files}, {}, "$name: nothing stored";
         ok
-            grep({ /Unable to verify S\/MIME signature: bad_signature: / }
+            grep({/Unable to verify S\/MIME signature: bad_signature: /}
             @{$r->{logs}}),
             "$name: bad_signature";
     }
@@ -182,7 +181,7 @@ section 'LAMPS signatures' => \@verify => sub {
         cafile => $tb_ca,
         sender => 'alice@smime.example'
     );
-    ok grep({ /untrusted_chain: / } @{$r->{logs}}),
+    ok grep({/untrusted_chain: /} @{$r->{logs}}),
         'smime-multipart-signed.eml, wrong trust anchor: untrusted_chain';
 
 };
@@ -222,7 +221,7 @@ section 'Bouncy Castle signatures' => \@verify => sub {
         is $r->{died},   undef, "$name: does not die";
         is $r->{result}, undef, "$name: not trusted";
         is
-            scalar(grep { /Unable to verify S\/MIME signature: \w+: / }
+            scalar(grep {/Unable to verify S\/MIME signature: \w+: /}
                 @{$r->{logs}}),
             1, "$name: one log line";
     }

@@ -34,7 +34,7 @@ use SympaE2E::Shim;
 
 # SMIMETest points the sidecar at this tree's jar; the installed commands
 # must find theirs.
-delete @ENV{grep { /\ASYMPA_SMIME_/ } keys %ENV};
+delete @ENV{grep {/\ASYMPA_SMIME_/} keys %ENV};
 
 my $SHARE    = '/usr/share/sympa-smime';
 my $SETTINGS = '/etc/sympa/sympa-smime.conf';
@@ -53,10 +53,11 @@ plan skip_all => 'the sympa-smime package is installed: not ours to remove'
 # aside, and back at the end.
 my $stash = File::Temp->new(SUFFIX => '.tar');
 my @stashed =
-    map { s{\A/}{}r } grep { -e } $SHARE, dropins();
+    map {s{\A/}{}r} grep {-e} $SHARE, dropins();
 my %dirs_before   = map { ($_ => 1) } glob '/etc/systemd/system/*.service.d';
 my $settings      = -e $SETTINGS ? SMIMETest::slurp($SETTINGS) : undef;
 my @settings_stat = stat $SETTINGS;
+
 if (@stashed) {
     system('tar', '-C', '/', '-cpf', $stash->filename, @stashed) == 0
         or BAIL_OUT("cannot put aside @stashed");
@@ -108,7 +109,7 @@ foreach my $path (
 ) {
     ok((grep { $_ eq $path } @files), "the package has $path");
 }
-foreach my $name (map { s{\A.*/}{}r } glob 'perl/bin/*') {
+foreach my $name (map {s{\A.*/}{}r} glob 'perl/bin/*') {
     ok -x "/usr/sbin/$name",                "$name is on PATH";
     ok -f "/usr/share/man/man8/$name.8.gz", "man 8 $name";
     next if -l "perl/bin/$name";
@@ -254,8 +255,7 @@ sub dropins {
 sub sympa_check {
     my %env  = @_;
     my $conf = Data::Dumper->new(
-        [
-            {   home           => "$work",
+        [   {   home           => "$work",
                 ssl_cert_dir   => "$work/certs",
                 tmpdir         => "$work/tmp",
                 cafile         => $pki->{cafile},
@@ -296,7 +296,7 @@ EOF
         'env',
         '-i',
         'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
-        (map { "$_=$env{$_}" } sort keys %env),
+        (map {"$_=$env{$_}"} sort keys %env),
         'perl',
         $script
     );
@@ -333,7 +333,7 @@ sub held_by_ancestor {
             /\bFLOCK\s+\S+\s+\S+\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/;
         $holders{$1} = 1 if $2 == $inode;
     }
-    for (my $pid = getppid ; $pid > 1 ; $pid = parent_of($pid)) {
+    for (my $pid = getppid; $pid > 1; $pid = parent_of($pid)) {
         return 1 if $holders{$pid};
     }
     return 0;

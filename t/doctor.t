@@ -155,7 +155,7 @@ sub make_home {
         }
     }
     return spurt("$dir/etc/sympa.conf",
-        map { "$_\t$param{$_}\n" } sort keys %param);
+        map {"$_\t$param{$_}\n"} sort keys %param);
 }
 
 sub key_file {
@@ -179,7 +179,7 @@ sub doctor {
     my $err = File::Temp->new(DIR => "$tmp");
     system(
         sprintf '%s %s %s >%s 2>%s',
-        $^X,  $DOCTOR, join(' ', map { "'$_'" } @args),
+        $^X,  $DOCTOR, join(' ', map {"'$_'"} @args),
         $out, $err
     );
     return ($CHILD_ERROR >> 8, slurp("$out"), slurp("$err"));
@@ -314,7 +314,7 @@ subtest 'every kind of failure' => sub {
     is $doc->{exit_status},   1,      'exit_status';
     is $doc->{summary}{fail}, $fails, 'summary: as many FAIL';
     my %by_label = map {
-        (join(' ', grep { defined } $_->{subject}, $_->{check}) => $_)
+        (join(' ', grep {defined} $_->{subject}, $_->{check}) => $_)
     } @{$doc->{checks}};
     is_deeply [sort keys %by_label], [sort keys %$lines],
         'the same checks as in text';
@@ -638,7 +638,7 @@ subtest 'configuration mistakes, --quiet' => sub {
     is $status, 1, '--quiet: warnings give exit status 1';
     my @lines = split /\n/, $out;
     is scalar @lines, 2, '--quiet: two lines';
-    is scalar(grep { /\Awarn smime_config: / } @lines), 2,
+    is scalar(grep {/\Awarn smime_config: /} @lines), 2,
         '--quiet: the warn lines alone';
 
     ($status, $out) = doctor({SYMPA_SMIME_CONFIG => $file},

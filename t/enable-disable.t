@@ -133,7 +133,7 @@ like $out,
 is $rc, 0, 'enable: success';
 my $after   = tree();
 my @created = sort grep { not $before->{$_} } keys %$after;
-my @printed = sort map  { s{/\z}{}r } $out =~ /^create \Q$root\E(\/.*)$/mg;
+my @printed = sort map  {s{/\z}{}r} $out =~ /^create \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'enable prints every file it creates';
 is_deeply [grep { -d "$root$_" and ($after->{$_}[0] & 07777) != 0755 }
         @created], [], 'directories are 0755 whatever the umask';
@@ -211,7 +211,7 @@ is do { local $/; <$running> }, "not really a jar\n",
 isnt((stat "$root/usr/share/sympa-smime/sympa-smime.jar")[1],
     $inode, 'a new jar: a new file');
 close $running;
-ok !(grep { /sympa-smime-new/ } keys %{tree()}), 'no temporary file left';
+ok !(grep {/sympa-smime-new/} keys %{tree()}), 'no temporary file left';
 
 # A directory removed behind its back is made again.
 system 'rm', '-r', "$root/usr/share/sympa-smime/bin";
@@ -246,7 +246,7 @@ is scalar(keys %{tree()}), scalar(keys %$after),
 ($rc, $out) = run("$bin/sympa-smime-disable", '--root', $root);
 is $rc, 0, 'disable: success';
 is_deeply tree(), $before, 'disable: the tree is as it was before enable';
-@printed = sort map { s{/\z}{}r } $out =~ /^remove \Q$root\E(\/.*)$/mg;
+@printed = sort map {s{/\z}{}r} $out =~ /^remove \Q$root\E(\/.*)$/mg;
 is_deeply \@printed, \@created, 'disable prints every file it removes';
 like $out,
     qr/^Restart Sympa to stop using the shim: systemctl restart sympa sympasoap wwsympa$/m,
@@ -300,7 +300,7 @@ like $out, qr/^Nothing to remove/m, 'disable again: nothing to remove';
     ($rc, $out) = run("$share/bin/sympa-smime-disable", '--root', $root);
     is $rc, 0, 'package layout: disable';
     is_deeply [
-        grep { m{^/etc/systemd/system/.*sympa-smime\.conf$} }
+        grep {m{^/etc/systemd/system/.*sympa-smime\.conf$}}
             keys %{tree()}
         ],
         [], 'package layout: drop-ins removed';

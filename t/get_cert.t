@@ -48,7 +48,7 @@ clear_logs();
 my $result = eval { fake_list("$empty", 'broken')->get_cert('der') };
 is $@,      '',    'no certificate in cert.pem: does not die';
 is $result, undef, '... returns undef';
-is scalar(grep { /bad_certificate/ } logs('err')), 1, '... one log line';
+is scalar(grep {/bad_certificate/} logs('err')), 1, '... one log line';
 
 SKIP: {
     skip 'Crypt::OpenSSL::X509 hidden or absent', 2 unless xs_available();

@@ -12,7 +12,7 @@ use Test::More;
 # The shim's test files: those using SMIMETest.
 my @files = grep {
     open my $fh, '<', $_ or die "$_: $!";
-    grep { /^use SMIMETest;/ } <$fh>;
+    grep {/^use SMIMETest;/} <$fh>;
 } sort glob 't/*.t';
 
 ok !

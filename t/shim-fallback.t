@@ -53,7 +53,7 @@ sub daemon {
     my ($dir, %env) = @_;
     my $preload = delete $env{preload} // '';
     local %ENV = %ENV;
-    delete $ENV{$_} foreach grep { /^SYMPA_SMIME_/ } keys %ENV;
+    delete $ENV{$_} foreach grep {/^SYMPA_SMIME_/} keys %ENV;
     %ENV = (
         %ENV,
         PERL5LIB                 => "$dir/lib:$ROOT/t/lib",
@@ -113,8 +113,7 @@ sub wait_idle_exit {
 sub cannot_run_lines {
     my $answer = shift;
     return
-        grep { /\Aerr sympa-smime: the sidecar cannot run/ }
-        @{$answer->{logs}};
+        grep {/\Aerr sympa-smime: the sidecar cannot run/} @{$answer->{logs}};
 }
 
 # Disabled while it runs, with Crypt::SMIME: Sympa's own functions take over.
@@ -129,7 +128,7 @@ sub cannot_run_lines {
 
     $a = ask($daemon, check_smime_signature => $untrusted);
     is $a->{result}, 'undef', 'a refusal of the sidecar ...';
-    ok((grep { /untrusted_chain/ } @{$a->{logs}}), '... says why');
+    ok((grep {/untrusted_chain/} @{$a->{logs}}), '... says why');
     is $a->{xs}, 0, '... and is not tried again with Crypt::SMIME';
     is scalar(cannot_run_lines($a)), 0, '... nor taken for a sidecar down';
     # The one running now (the first may have exited idle in between).
@@ -148,7 +147,7 @@ sub cannot_run_lines {
     is scalar @err, 1, 'after: one err line' or diag explain $a->{logs};
     like $err[0], qr/jar not found: \Q$dir\E.*Sympa's own functions/,
         'it says why, and what happens now';
-    ok !(grep { /Can't locate/ } @{$a->{logs}}), 'no missing module';
+    ok !(grep {/Can't locate/} @{$a->{logs}}), 'no missing module';
 
     my $xs = $a->{xs};
     $a = ask($daemon, smime_decrypt => $encrypted);
@@ -168,7 +167,7 @@ sub cannot_run_lines {
     is $a->{result}, 1,   'jar back: verifies';
     is $a->{xs},     $xs, 'jar back: not through Crypt::SMIME';
     like $a->{sidecar}, qr/\A\d+\z/, 'jar back: a sidecar runs';
-    is_deeply [grep { /sidecar runs again/ } @{$a->{logs}}],
+    is_deeply [grep {/sidecar runs again/} @{$a->{logs}}],
         [
         'notice sympa-smime: the sidecar runs again; S/MIME goes through it'],
         'jar back: a notice line says so';
@@ -201,7 +200,7 @@ sub cannot_run_lines {
 
     $a = ask($daemon, smime_sign => $plain, $secure);
     is $a->{result}, 'undef', 'sign fails closed';
-    is_deeply [map { s/:.*//r } @{$a->{logs}}],
+    is_deeply [map {s/:.*//r} @{$a->{logs}}],
         ['err Unable to S/MIME sign message'],
         'next message: its one line only';
     stop($daemon);
@@ -248,7 +247,7 @@ foreach my $case (
     my $a      = ask($daemon, check_smime_signature => $signed);
     is $a->{result}, 1, "$name: verifies through Crypt::SMIME";
     ok $a->{xs} > 0, "$name: Crypt::SMIME used";
-    my @err = grep { /\Aerr / } @{$a->{logs}};
+    my @err = grep {/\Aerr /} @{$a->{logs}};
     is scalar @err, 1, "$name: one err line" or diag explain $a->{logs};
     like $err[0], qr/the sidecar cannot run .*$why/, "$name: says why";
 

@@ -34,7 +34,7 @@ Sympa::Log->instance->openlog('local1', 'native');
 Sympa::Log->instance->openlog('local1', 'native');
 EOF
     local %ENV = %ENV;
-    delete $ENV{$_} foreach grep { /^SYMPA_SMIME_/ } keys %ENV;
+    delete $ENV{$_} foreach grep {/^SYMPA_SMIME_/} keys %ENV;
     %ENV = (
         %ENV,
         PERL5LIB           => "$ROOT/perl/lib",

@@ -55,7 +55,7 @@ sub one_reason {
     is scalar(@$lines), 1, "$name: one log line" or diag explain $lines;
     like $lines->[0], qr/sidecar_unavailable: java not found: "\Q$java\E"/,
         "$name: sidecar_unavailable, and why";
-    ok !(grep { /\Q$pw\E/ } map { $_->[1] } @{$r->{levels}}),
+    ok !(grep {/\Q$pw\E/} map { $_->[1] } @{$r->{levels}}),
         "$name: no password in the log";
 }
 

@@ -25,7 +25,7 @@ sub error_of {
 
 # The lines the client logged, debug ones aside.
 sub logged {
-    return map { "$_->[0] $_->[1]" } grep { $_->[0] !~ /^debug/ } @$syslog;
+    return map {"$_->[0] $_->[1]"} grep { $_->[0] !~ /^debug/ } @$syslog;
 }
 
 # Killed by the request: not cannot_run, one err line for the first death.
@@ -39,7 +39,7 @@ sub logged {
     like $error->message,
         qr/failed: .*exited with status 3 \(after one restart\)/,
         'says how';
-    is scalar(grep { /\Aerr sidecar: .* restarting it\z/ } logged()), 1,
+    is scalar(grep {/\Aerr sidecar: .* restarting it\z/} logged()), 1,
         'the first death logged at err once the new one answered';
     is $fake->call('test.echo', {a => 1})->{params}{a}, 1,
         'and the next call runs at once';
@@ -58,25 +58,24 @@ sub logged {
     like $error->message,
         qr/does not run: .*exited with status 1.*fake sidecar cannot start/,
         'says it does not run, how it ended and its last words';
-    is_deeply [grep { /\Aerr / } logged()], [],
+    is_deeply [grep {/\Aerr /} logged()], [],
         'no err line, not even its words: the caller logs the error, which quotes them';
     is
-        scalar(grep { /\Ainfo sidecar: Error: fake sidecar cannot start/ }
+        scalar(grep {/\Ainfo sidecar: Error: fake sidecar cannot start/}
             logged()), 2, 'its words at info';
-    my $starts = grep { /fake sidecar cannot start/ } logged();
+    my $starts = grep {/fake sidecar cannot start/} logged();
     is $starts, 2, 'two starts: the first, and the one asked service.version';
 
     @$syslog = ();
     my $again = error_of(sub { $fake->call('service.version') });
     ok $again->cannot_run, 'within RETRY_AFTER: cannot_run';
     is "$again", "$error", 'the same error';
-    is scalar(grep { /fake sidecar cannot start/ } logged()), 0,
-        'and no start';
+    is scalar(grep {/fake sidecar cannot start/} logged()), 0, 'and no start';
 
     Time::HiRes::sleep(2.2);
     @$syslog = ();
     error_of(sub { $fake->call('service.version') });
-    ok scalar(grep { /fake sidecar cannot start/ } logged()),
+    ok scalar(grep {/fake sidecar cannot start/} logged()),
         'after RETRY_AFTER: started again';
 }
 

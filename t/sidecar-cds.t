@@ -33,7 +33,7 @@ sub start {
     open my $cmd, '<', "/proc/$pid/cmdline" or die $!;
     my @args = split /\0/, do { local $/; <$cmd> };
     open my $maps, '<', "/proc/$pid/maps" or die $!;
-    my $mapped = grep { /\Q$archive\E/ } <$maps>;
+    my $mapped = grep {/\Q$archive\E/} <$maps>;
     $sidecar->shutdown;
     return ($answer, \@args, $mapped);
 }
@@ -44,7 +44,7 @@ sub errors {
 
 my ($answer, $args, $mapped) = start();
 is($answer && $answer->{name}, 'sympa-smime', 'no archive: answers');
-ok(!(grep { /SharedArchiveFile/ } @$args), 'no archive: none passed');
+ok(!(grep {/SharedArchiveFile/} @$args), 'no archive: none passed');
 is_deeply(errors(), [], 'no archive: no error');
 
 system(   "java -XX:ArchiveClassesAtExit=$archive -Xlog:disable -jar $jar"

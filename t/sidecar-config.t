@@ -35,8 +35,7 @@ is( $conf->{jar},
     'default jar: the repository build, else the installed path'
 );
 is_deeply(
-    [
-        @{$conf}{
+    [   @{$conf}{
             qw(java java_opts timeout idle_timeout cipher key_transport crl_path crl_required
                 require_authenticated_encryption md5 sha1 dsa min_rsa_bits
                 strong_rsa_bits min_ec_bits)
@@ -90,8 +89,8 @@ is($conf->{key_transport},          'rsa-pkcs1', 'key_transport default');
 is($conf->{config_file},            $file,       'config_file');
 is($conf->{sources}{timeout},       'file',      'source file');
 is($conf->{sources}{key_transport}, 'default',   'source default');
-is((grep { /unknown setting "colour"/ } @warned),    1, 'unknown key warned');
-is((grep { /line 8 is not "key = value"/ } @warned), 1, 'bad line warned');
+is((grep {/unknown setting "colour"/} @warned),    1, 'unknown key warned');
+is((grep {/line 8 is not "key = value"/} @warned), 1, 'bad line warned');
 
 # Environment over file.
 $ENV{SYMPA_SMIME_TIMEOUT}       = 9;
@@ -111,7 +110,7 @@ timeout = 7
 CONF
 utime time - 100, time - 100, $file;    # a different mtime, for sure
 $conf = Sympa::SMIME::Sidecar->config;
-is((grep { /unknown setting "colour"/ } @warned), 1, 'warned only once');
+is((grep {/unknown setting "colour"/} @warned), 1, 'warned only once');
 is($conf->{cipher}, 'aes-128-cbc', 'file read again after it changed');
 
 # Bad values.
@@ -284,7 +283,7 @@ is($conf->{java}, 'java', 'world-writable file: its settings are not used');
 $error = failure(java_opts => '');
 is($error->reason, 'sidecar_unavailable', 'world-writable file: no sidecar');
 like($error->message, qr/writable by everyone/, 'world-writable file: why');
-is((grep { /writable by everyone/ } @warned),
+is((grep {/writable by everyone/} @warned),
     1, 'world-writable file: reported');
 chmod 0640, $file;    # only the mode changes, not the time nor the size
 $conf = Sympa::SMIME::Sidecar->config;
@@ -346,7 +345,7 @@ SKIP: {
     chmod 0775, "$t/up-group";
     my $content = "cipher = aes-256-gcm\n";
     write_file($_, $content)
-        foreach map { "$t/$_/sympa-smime.conf" }
+        foreach map {"$t/$_/sympa-smime.conf"}
         qw(good up-sympa/etc up-group/etc in-sympa);
     symlink 'sympa-smime.conf', "$t/good/link.conf";
     symlink "$t/good",          "$t/in-sympa/link";
@@ -404,7 +403,7 @@ SKIP: {
         my ($error, $used) = $verdict->($path);
         like($error, $why, "$name: refused, saying why");
         ok(!$used, "$name: its settings are not used");
-        is((grep { /\Q$path\E .*no sidecar starts/ } @warned),
+        is((grep {/\Q$path\E .*no sidecar starts/} @warned),
             1, "$name: one log line");
         $repair->($path) if $repair;
     }

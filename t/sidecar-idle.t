@@ -43,7 +43,7 @@ chmod 0755, $java;
 
 sub decided {
     open my $fh, '<', "$dir/stderr" or return 0;
-    return scalar grep { /idle exit: no request for 1 s/ } <$fh>;
+    return scalar grep {/idle exit: no request for 1 s/} <$fh>;
 }
 
 my $version = 'service.version';
@@ -65,8 +65,7 @@ my $version = 'service.version';
     isnt($sidecar->pid, $pid, 'by a new sidecar');
     is_deeply([map { $_->[1] } logged('err'), logged('info')],
         [], 'no error or info line for an idle exit');
-    ok(
-        (   grep { $_->[1] =~ /pid $pid exited after idle_timeout/ }
+    ok( (   grep { $_->[1] =~ /pid $pid exited after idle_timeout/ }
                 logged('debug')
         ),
         'a debug line says why'
@@ -114,8 +113,7 @@ my $version = 'service.version';
         'cmFjZQ==', 'the racing request is answered');
     isnt($sidecar->pid, $pid, 'by a new sidecar');
     is_deeply([map { $_->[1] } logged('err')], [], 'no error line');
-    ok(
-        (   grep { $_->[1] =~ /pid $pid exited idle as a request was sent/ }
+    ok( (   grep { $_->[1] =~ /pid $pid exited idle as a request was sent/ }
                 logged('debug')
         ),
         'a debug line says why it was sent again'
@@ -130,7 +128,7 @@ my $version = 'service.version';
     my $pid = $sidecar->pid;
     open my $cmd, '<', "/proc/$pid/cmdline" or die $!;
     my @args = split /\0/, do { local $/; <$cmd> };
-    ok(!(grep { /idleExit/ } @args), 'idle_timeout 0 passes no idle exit');
+    ok(!(grep {/idleExit/} @args), 'idle_timeout 0 passes no idle exit');
     $sidecar->shutdown;
 }
 

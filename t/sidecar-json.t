@@ -83,8 +83,8 @@ SKIP: {
 
 {
     local $ENV{SYMPA_SMIME_JSON} = 'No::Such::JSON';
-    my $warnings
-        = `$^X -I$SidecarTest::ROOT/perl/lib -MSympa::SMIME::Sidecar -e 'print Sympa::SMIME::Sidecar::json_class()' 2>&1`;
+    my $warnings =
+        `$^X -I$SidecarTest::ROOT/perl/lib -MSympa::SMIME::Sidecar -e 'print Sympa::SMIME::Sidecar::json_class()' 2>&1`;
     like(
         $warnings,
         qr/SYMPA_SMIME_JSON=No::Such::JSON is not one of/,

@@ -29,7 +29,7 @@ my $parent_sidecar = $sidecar->pid;
 my $argv           = cmdline($parent_sidecar);
 is $argv->[1], "-Dsympa.smime.owner=$program/$$",
     'its command line names this program and pid, right after java';
-is scalar(grep { /^-Dsympa\.smime\.owner=/ } @$argv), 1, 'once';
+is scalar(grep {/^-Dsympa\.smime\.owner=/} @$argv), 1, 'once';
 
 # A forked child, as bulk.pl's workers are.
 pipe my $read, my $write or die $!;

@@ -29,8 +29,8 @@ my $pid = $sidecar->pid;
 my $bad = 0;
 for my $n (0 .. 99) {
     my $answer = $answers[$n];
-    my $ok
-        = $n % 10 == 7 ? ($answer->{error}
+    my $ok =
+        $n % 10 == 7 ? ($answer->{error}
             && $answer->{error}->reason eq 'unknown_method'
             && !exists $answer->{result})
         : $n % 2 ? ($answer->{result} && $answer->{result}{status} eq 'ok')
@@ -79,8 +79,8 @@ $small->shutdown;
     local $ENV{SYMPA_SMIME_FAKE}   = 'reverse';
     local $ENV{SYMPA_SMIME_FAKE_N} = 20;
     my $fake = Sympa::SMIME::Sidecar->new(java => fake_java());
-    my @reversed
-        = $fake->call_many([map { ["test.n$_", {n => $_}] } 1 .. 20]);
+    my @reversed =
+        $fake->call_many([map { ["test.n$_", {n => $_}] } 1 .. 20]);
     is_deeply(
         [map { $_->{result}{params}{n} } @reversed],
         [1 .. 20],

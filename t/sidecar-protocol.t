@@ -37,7 +37,7 @@ sub line_of {
 
     my $undecodable = eval {
         Sympa::SMIME::Sidecar::Protocol::request_line(6, 'm',
-            {code => sub { 1 }});
+            {code => sub {1}});
     };
     ok !defined $undecodable, 'params JSON cannot hold: the encoder dies';
 }
@@ -56,7 +56,7 @@ sub line_of {
 # A batch: ids of its own, answers by id in any order.
 my $protocol = Sympa::SMIME::Sidecar::Protocol->new;
 {
-    my @requests = (['a', {}], ['b', {bad => sub { 1 }}], ['c', {}]);
+    my @requests = (['a', {}], ['b', {bad => sub {1}}], ['c', {}]);
     my @answers  = (undef) x @requests;
     my $batch    = $protocol->batch(\@requests, [0, 1, 2], \@answers);
     my @lines    = map { $json->decode($$_) } $batch->lines;

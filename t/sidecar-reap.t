@@ -40,11 +40,10 @@ for my $case (
     ['exit 7',                                              7],
     ['open STDERR, ">", "/dev/null"; $! = 0; die "boom\n"', 255],
     ['0',                                                   0]
-    )
-{
+) {
     my ($end, $expected) = @$case;
-    my $script
-        = 'use Sympa::SMIME::Sidecar; $| = 1;'
+    my $script =
+          'use Sympa::SMIME::Sidecar; $| = 1;'
         . ' my $s = Sympa::SMIME::Sidecar->instance;'
         . ' $s->call("service.version"); print $s->pid, "\n";'
         . $end;

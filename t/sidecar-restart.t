@@ -97,10 +97,9 @@ $sidecar->shutdown;
     like($error->message, qr/killed by signal 9/, 'it was killed');
 }
 {
-    my $fake = Sympa::SMIME::Sidecar->new(java => fake_java());
-    my $pid  = $fake->call('test.echo')->{pid};
-    my @mixed
-        = $fake->call_many([['test.echo', {n => 1}], ['test.garbage']]);
+    my $fake  = Sympa::SMIME::Sidecar->new(java => fake_java());
+    my $pid   = $fake->call('test.echo')->{pid};
+    my @mixed = $fake->call_many([['test.echo', {n => 1}], ['test.garbage']]);
     is($mixed[0]{result}{params}{n}, 1, 'answer before the garbage kept');
     is($mixed[1]{error} && $mixed[1]{error}->reason,
         'sidecar_unavailable', 'garbage twice: unavailable');
@@ -111,8 +110,8 @@ $sidecar->shutdown;
 # A valid answer to a request that was not sent: the sidecar mixes its
 # answers up, so none of them can be trusted.
 {
-    my $fake  = Sympa::SMIME::Sidecar->new(java => fake_java(), timeout => 30);
-    my $pid   = $fake->call('test.echo')->{pid};
+    my $fake = Sympa::SMIME::Sidecar->new(java => fake_java(), timeout => 30);
+    my $pid  = $fake->call('test.echo')->{pid};
     my $error = error_of(sub { $fake->call('test.wrongid') });
     is(ref $error && $error->reason,
         'sidecar_unavailable', 'an answer to another id: unavailable');

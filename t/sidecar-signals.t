@@ -55,8 +55,7 @@ $SIG{CHLD} = sub { $reaped++ while waitpid(-1, WNOHANG) > 0 };
     is $sidecar->call('service.version')->{name}, 'sympa-smime',
         'SIGCHLD reaper: the next call starts a new sidecar';
     isnt $sidecar->pid, $first, 'SIGCHLD reaper: another process';
-    ok(
-        (   grep { /sidecar: pid $first was gone \(exit status unknown\)/ }
+    ok( (   grep {/sidecar: pid $first was gone \(exit status unknown\)/}
                 @logged
         ),
         'SIGCHLD reaper: logged, status unknown'
@@ -113,8 +112,7 @@ $SIG{CHLD} = sub { $reaped++ while waitpid(-1, WNOHANG) > 0 };
     is $echo->{params}{n}, 6, 'die in a signal handler: the next call works';
     isnt $echo->{pid},     $pid, 'die in a signal handler: on a new sidecar';
     ok gone($pid), 'die in a signal handler: the old one is killed';
-    ok(
-        (   grep { /sidecar: previous call was interrupted; restarting/ }
+    ok( (   grep {/sidecar: previous call was interrupted; restarting/}
                 @logged
         ),
         'die in a signal handler: logged'
@@ -143,7 +141,7 @@ Time::HiRes::setitimer(Time::HiRes::ITIMER_REAL(), 0.02, 0.02);
     @logged = ();
     $fake->shutdown;
     ok gone($pid), 'EINTR: shutdown ends it, no zombie';
-    ok( (grep { /sidecar: fake sidecar: last words/ } @logged),
+    ok( (grep {/sidecar: fake sidecar: last words/} @logged),
         'EINTR: what it says on stderr while it exits is logged'
     ) or diag explain \@logged;
 }

@@ -21,7 +21,7 @@ my $fake   = Sympa::SMIME::Sidecar->new(java => fake_java(), timeout => 30);
 my $answer = $fake->call('test.stderr',
     {lines => 2000, size => 1000, key_passwd => $secret});
 is($answer->{params}{lines}, 2000, 'answer arrives despite a chatty stderr');
-my @lines = grep { /^sidecar: line \d+ x+$/ } @warned;
+my @lines = grep {/^sidecar: line \d+ x+$/} @warned;
 is(scalar @lines, 2000, 'every stderr line relayed through warn');
 like($lines[0],  qr/^sidecar: line 1 x{1000}\n\z/, 'one warn per line');
 like($lines[-1], qr/^sidecar: line 2000 /,         'in order');
@@ -58,14 +58,12 @@ my $error = eval {
     undef;
 } || $@;
 is($error->reason, 'unknown_method', 'real sidecar error');
-ok(
-    (   grep { $_->[0] eq 'debug' and $_->[1] =~ /reason=unknown_method/ }
+ok( (   grep { $_->[0] eq 'debug' and $_->[1] =~ /reason=unknown_method/ }
             @syslog
     ),
     'its per-request stderr line logged at debug: the caller logs the failure'
 );
-ok(
-    !(  grep { $_->[0] eq 'err' and $_->[1] =~ /reason=unknown_method/ }
+ok( !(  grep { $_->[0] eq 'err' and $_->[1] =~ /reason=unknown_method/ }
         @syslog
     ),
     'and not a second time at err'
@@ -77,7 +75,7 @@ unlike("$@", qr/\Q$secret\E/, 'error message carries no params');
 
 my @everything = ((map { $_->[1] } @syslog), @warned, "$error");
 ok(@everything > 5, 'something was logged');
-is((grep { /\Q$secret\E/ } @everything), 0, 'the password appears nowhere');
+is((grep {/\Q$secret\E/} @everything), 0, 'the password appears nowhere');
 $real->shutdown;
 
 done_testing;

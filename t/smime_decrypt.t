@@ -48,8 +48,7 @@ sub decrypt {
     $disk_tmpfiles = 0;
     local $Conf::Conf{'key_passwd'} = $options{key_passwd} // $pw;
     return {
-        %{
-            run_method($message, 'smime_decrypt',
+        %{  run_method($message, 'smime_decrypt',
                 original => $options{original})
         },
         tmpfiles      => [sort keys %{files_in($Conf::Conf{'tmpdir'})}],

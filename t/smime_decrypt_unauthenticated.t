@@ -78,7 +78,7 @@ sub decrypted {
     is $r->{crypted}, 'smime_crypted', "$name: smime_crypted";
     unlike $r->{head}, qr/enveloped-data/i,
         "$name: the header is the inner entity's";
-    is_deeply [grep { /could not be decrypted/ } @{$r->{logs}}], [],
+    is_deeply [grep {/could not be decrypted/} @{$r->{logs}}], [],
         "$name: nothing refused";
     is_deeply [sort keys %{files_in($Conf::Conf{'tmpdir'})}], [],
         "$name: nothing written in tmpdir";

@@ -75,7 +75,7 @@ done_unless_sidecar('smime.encrypt', 'smime.decrypt');
 
 # The inner entity: MIME-* and Content-* fields, then the body, in CRLF.
 my $inner =
-    join("\n", grep { /^(MIME|Content)-/i } split /\n(?![ \t])/, $plain_head)
+    join("\n", grep {/^(MIME|Content)-/i} split /\n(?![ \t])/, $plain_head)
     . "\n\n$plain_body";
 $inner =~ s/\n/\r\n/g;
 
@@ -131,6 +131,7 @@ is $round->smime_decrypt, $round, 'round trip: smime_decrypt opens it';
 is $round->body_as_string, ($plain_body =~ s/\n/\r\n/gr),
     'round trip: same body (CRLF)';
 my $round_head = $round->header_as_string;
+
 foreach my $field (split /\n(?![ \t])/, $plain_head) {
     next if $field =~ /^Return-Path:/;
     like $round_head, qr/^\Q$field\E$/m, "round trip: $field";
@@ -153,10 +154,10 @@ foreach my $email (sort keys %refused) {
     is $r->{died},   undef,        "$email: does not die";
     is $r->{result}, undef,        "$email: undef";
     is $r->{after},  $r->{before}, "$email: message intact";
-    is scalar(
-        grep { /Unable to encrypt message to \Q$email\E: $refused{$email}: / }
-            @{$r->{logs}}
-        ),
+    is
+        scalar(
+        grep {/Unable to encrypt message to \Q$email\E: $refused{$email}: /}
+            @{$r->{logs}}),
         1, "$email: one log line with the reason";
 }
 

@@ -34,7 +34,7 @@ sub carried {
 my $r = run_method(new_message($plain, context => $secure), 'smime_sign');
 is $r->{result}, 'self', 'readable cafile: signed';
 my $with_cafile = carried($r->{after});
-ok !(grep { /cafile not used/ } @{$r->{logs}}), 'readable cafile: no warning';
+ok !(grep {/cafile not used/} @{$r->{logs}}), 'readable cafile: no warning';
 
 foreach my $case (
     ['missing',        "$home/no-such-ca.pem"],
@@ -54,11 +54,11 @@ foreach my $case (
         defined openssl_out($r->{after}, 'cms', '-verify', '-CAfile',
         $pki->{cafile}, '-out', '/dev/null'),
         "$name cafile: openssl verifies it against the root";
-    my @warned = grep { /cafile not used/ } @{$r->{logs}};
+    my @warned = grep {/cafile not used/} @{$r->{logs}};
     is scalar @warned, 1, "$name cafile: one line says so"
         or diag explain $r->{logs};
     like $warned[0] // '', qr/\Q$cafile\E/, "$name cafile: naming the file";
-    ok !(grep { /Unable to S\/MIME sign/ } @{$r->{logs}}),
+    ok !(grep {/Unable to S\/MIME sign/} @{$r->{logs}}),
         "$name cafile: no signing failure logged";
 }
 

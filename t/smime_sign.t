@@ -37,7 +37,7 @@ MIME-Version: 1.0
 EOF
 chomp $plain;
 my $inner =
-      join("\n", grep { /^Content-/ } split /\n/, (split /\n\n/, $plain)[0])
+      join("\n", grep {/^Content-/} split /\n/, (split /\n\n/, $plain)[0])
     . "\n\n"
     . (split /\n\n/, $plain, 2)[1];
 $inner =~ s/\n/\r\n/g;
@@ -107,7 +107,7 @@ SKIP: {
     skip $no_verify, 2 if $no_verify;
     ok !$r->{signed}, '... not smime_signed: not the sender\'s';
     ok
-        grep({ /Could not extract certificate for alice\@example\.org/ }
+        grep({/Could not extract certificate for alice\@example\.org/}
         @{$r->{logs}}),
         '... as logged';
 }
@@ -144,9 +144,7 @@ foreach my $case (
     is $r->{died},   undef,        "$name: does not die";
     is $r->{result}, undef,        "$name: undef";
     is $r->{after},  $r->{before}, "$name: message unchanged";
-    is
-        scalar(grep { /Unable to S\/MIME sign message: $reason/ }
-            @{$r->{logs}}),
+    is scalar(grep {/Unable to S\/MIME sign message: $reason/} @{$r->{logs}}),
         1, "$name: one log line with the reason";
 }
 

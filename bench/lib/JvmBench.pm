@@ -30,16 +30,14 @@ sub slurp { open my $fh, '<', $_[0] or die $!; local $/;        return <$fh> }
 # encrypt100k, parse (x509.parse, as a web login by certificate).
 sub requests {
     my $dir = tempdir(CLEANUP => 1);
-    run(
-        quiet(
+    run(quiet(
             "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=Bench CA'",
             '-addext basicConstraints=critical,CA:true',
             '-addext keyUsage=critical,keyCertSign,cRLSign',
             "-keyout $dir/ca.key -out $dir/ca.pem"
         )
     );
-    run(
-        quiet(
+    run(quiet(
             "openssl req -newkey rsa:2048 -nodes",
             "-subj '/CN=List/emailAddress=list\@example.org'",
             "-keyout $dir/key.pem -out $dir/req.pem"
@@ -49,21 +47,18 @@ sub requests {
               "keyUsage=critical,digitalSignature,keyEncipherment\n"
             . "extendedKeyUsage=emailProtection\n"
             . "subjectAltName=email:list\@example.org\n");
-    run(
-        quiet(
+    run(quiet(
             "openssl x509 -req -in $dir/req.pem -CA $dir/ca.pem -CAkey $dir/ca.key",
             "-CAcreateserial -days 3650 -extfile $dir/ext -out $dir/cert.pem"
         )
     );
     spurt("$dir/small", entity(2000));
-    run(
-        quiet(
+    run(quiet(
             "openssl smime -sign -in $dir/small -signer $dir/cert.pem",
             "-inkey $dir/key.pem -out $dir/signed"
         )
     );
-    run(
-        quiet(
+    run(quiet(
             "openssl smime -encrypt -aes128 -in $dir/small -out $dir/encrypted",
             "$dir/cert.pem"
         )

@@ -42,7 +42,7 @@ sub machine_state {
     return {
         'sympa-smime installed'   => (-e $MANIFEST ? 1 : 0),
         'PID files in /run/sympa' =>
-            join(' ', sort map { s{.*/}{}r } glob "$PIDDIR/*.pid"),
+            join(' ', sort map {s{.*/}{}r} glob "$PIDDIR/*.pid"),
         'demo mail in ' . $spool->incoming => join(' ', $spool->own_mail),
         'sidecars of the sympa user'       => join(' ', sidecars()),
     };

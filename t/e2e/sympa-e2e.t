@@ -134,7 +134,7 @@ sub log_excerpt {
     my $mark  = shift;
     my @lines = grep { !/^debug\d?\s/ } split /\n/, $sympa->log_since($mark);
     splice @lines, 0, @lines - 80 if @lines > 80;
-    return join '', map { "  $_\n" } @lines;
+    return join '', map {"  $_\n"} @lines;
 }
 
 # Hands a message to Sympa and records it for the final accounting.
@@ -312,7 +312,7 @@ scenario 'setup: PKI, configuration, lists, subscribers, certificates' =>
                 && glob("$certs/bob\@example.net*");
         }
     );
-    note 'ssl_cert_dir: ' . join ' ', map { s{.*/}{}r } glob "$certs/*";
+    note 'ssl_cert_dir: ' . join ' ', map {s{.*/}{}r} glob "$certs/*";
     };
 
 # ---------------------------------------------------------------------------
@@ -425,7 +425,7 @@ scenario '2. unsigned post: rejected with a notice, not distributed' => sub {
         cms_verify($notice->bytes, $pki->root, $pki->intermediate);
     check($ok, 'the notice verifies with openssl cms -verify', $err);
     my @certs = map { cert_subject($_) } cms_certificates($notice->bytes);
-    check((grep { /CN\s*=\s*list-secure\b/ } @certs),
+    check((grep {/CN\s*=\s*list-secure\b/} @certs),
         'the notice is signed with the certificate of the list', "@certs");
 };
 
@@ -666,14 +666,14 @@ scenario
         my @certs    = cms_certificates($welcome->bytes);
         my @subjects = map { cert_subject($_) } @certs;
         check(
-            (grep { /CN\s*=\s*\Q$leaf->{name}\E\b/ } @subjects),
+            (grep {/CN\s*=\s*\Q$leaf->{name}\E\b/} @subjects),
             "$list: signed with the list certificate ($leaf->{name})",
             "certificates: @subjects"
         );
         local $TODO = stock_limitation(
             'Crypt::SMIME signs with the leaf only (#FIXME in smime_sign)');
         check(
-            (grep { /E2E Intermediate CA/ } @subjects),
+            (grep {/E2E Intermediate CA/} @subjects),
             "$list: the signature carries the intermediate CA",
             "certificates: @subjects"
         );
@@ -739,7 +739,7 @@ sub kill_sidecars {
         scalar @pids,
         'found the java sidecars of sympa_msg.pl and bulk.pl',
         'processes: ' . join ', ',
-        map { "$_ $procs->{$_}[1] (parent $procs->{$_}[0])" }
+        map {"$_ $procs->{$_}[1] (parent $procs->{$_}[0])"}
             sort keys %$procs
     );
     kill 'KILL', @pids;

@@ -162,7 +162,7 @@ subtest 'setup: a list with keys, subscribers, the shim, Apache' => sub {
     $shim->enable;
     my %dropin = $shim->unit_env('wwsympa.service');
     note 'wwsympa.service drop-in: ' . join ' ',
-        map { "$_=$dropin{$_}" } sort keys %dropin;
+        map {"$_=$dropin{$_}"} sort keys %dropin;
 
     $web = SympaE2E::Web->new(
         sympa => $sympa,
@@ -303,8 +303,7 @@ subtest "idle_timeout $IDLE s: the web children's sidecars exit" => sub {
         . $web->log_tail($web->backend_log('shim'), 5);
     # An exited sidecar stays a zombie (no memory) until its child's next
     # S/MIME call reaps it: SIGCHLD waits while the child waits.
-    ok(
-        !(  grep { $_->[1] eq 'java' && $_->[2] ne 'Z' }
+    ok( !(  grep { $_->[1] eq 'java' && $_->[2] ne 'Z' }
             values %{$web->processes('shim')}
         ),
         'no java process runs anywhere in the backend'

@@ -84,7 +84,7 @@ sub openssl_out {
     my $in    = spurt("$dir/in", $input // '');
     my $rc    = system sprintf(
         'openssl %s <%s >%s/out 2>%s',
-        join(' ', map { "'$_'" } @args),
+        join(' ', map {"'$_'"} @args),
         $in, $dir, $ENV{TEST_VERBOSE} ? '&2' : '/dev/null'
     );
     return undef if $rc;

@@ -31,8 +31,8 @@ sub new {
 sub dir { $_[0]{dir} }
 
 # Where the certificate and the key of $name are (made or to be made).
-sub cert { "$_[0]{dir}/$_[1].$_[0]{suffix}" }
-sub key  { "$_[0]{dir}/$_[1].key" }
+sub cert {"$_[0]{dir}/$_[1].$_[0]{suffix}"}
+sub key  {"$_[0]{dir}/$_[1].key"}
 
 # Makes a key and a certificate for $name. Options:
 #   subject    openssl -subj form; Perl characters, sent as UTF-8
@@ -117,7 +117,7 @@ sub issue {
 sub chain {
     my ($self, $name) = @_;
     my @pems;
-    for (my $at = $name ; defined $at ; $at = $self->{issuer}{$at}) {
+    for (my $at = $name; defined $at; $at = $self->{issuer}{$at}) {
         last if $at ne $name and not defined $self->{issuer}{$at};
         push @pems, _slurp($self->cert($at));
     }

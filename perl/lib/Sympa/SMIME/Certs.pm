@@ -197,7 +197,7 @@ sub _entry {
         serial             => $cert->{serial},
         fingerprint_sha256 => $cert->{fingerprint_sha256},
         key                => join(' ',
-            grep { defined } $cert->{key_algorithm}, $cert->{key_size},
+            grep {defined} $cert->{key_algorithm}, $cert->{key_size},
             $cert->{curve}),
         chain    => $result->{chain},
         encrypt  => $result->{encrypt},

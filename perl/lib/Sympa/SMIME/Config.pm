@@ -106,8 +106,7 @@ my %KNOWN = (
             qw(aes-128-cbc aes-192-cbc aes-256-cbc aes-128-gcm aes-256-gcm)
     },
     key_transport => {map { $_ => 1 } qw(rsa-pkcs1 rsa-oaep rsa-oaep-sha256)},
-    (
-        map {
+    (   map {
             $_ => {map { $_ => 1 } qw(refuse warn accept)}
         } qw(md5 sha1 dsa)
     ),
@@ -204,7 +203,7 @@ sub repo_jar {
 }
 
 sub default_jar {
-    my @candidates = grep { defined } (repo_jar(), INSTALLED_JAR);
+    my @candidates = grep {defined} (repo_jar(), INSTALLED_JAR);
     foreach my $jar (@candidates) {
         return _clean_path($jar) if -f $jar;
     }

@@ -379,7 +379,7 @@ sub check_trust_store {
             );
             $broken_store{capath} = $#checks;
         } else {
-            my @files = grep { -f } map { "$dir/$_" }
+            my @files = grep {-f} map {"$dir/$_"}
                 sort grep { !/\A\./ } readdir $dh;
             closedir $dh;
             my @pems;
@@ -533,8 +533,7 @@ sub key_files {
         push @halves, [$key, $cert] if $present{$key} and not $present{$cert};
     }
     return (
-        keys =>
-            [map { "$dir/$_" } sort grep { /\Aprivate_key/ } keys %present],
+        keys   => [map {"$dir/$_"} sort grep {/\Aprivate_key/} keys %present],
         halves => \@halves,
     );
 }
@@ -564,7 +563,7 @@ sub check_keys {
     my %cert_of;
     foreach my $set (@sets) {
         $cert_of{$_->{cert}} = undef
-            foreach grep { defined } $set->{sign}, @{$set->{decrypt}};
+            foreach grep {defined} $set->{sign}, @{$set->{decrypt}};
     }
     my @paths  = sort keys %cert_of;
     my @parsed = batch(map { ['x509.parse', {path => $_}] } @paths);
@@ -586,7 +585,7 @@ sub check_keys {
     # skipped with a warning (the list signs without them), told once, as
     # the trust store's.
     if (%signing and exists $broken_store{cafile}) {
-        my ($warning) = grep { defined }
+        my ($warning) = grep {defined}
             map { @{($_->{result} || {})->{warnings} || []} } @signed;
         trust_consequence('cafile',
             "Sympa signs list mail without it (smime.sign: $warning)")
@@ -761,7 +760,7 @@ sub key_readers {
 }
 
 sub trusted_users {
-    return grep { defined } 'root', Sympa::Constants::USER(),
+    return grep {defined} 'root', Sympa::Constants::USER(),
         scalar getpwuid $EUID;
 }
 
@@ -899,7 +898,7 @@ sub report_set {
     my %done;
     foreach my $path (
         grep { !$done{$_}++ }
-        map { $_->{cert} } grep { defined } $set->{sign},
+        map { $_->{cert} } grep {defined} $set->{sign},
         @{$set->{decrypt}}
     ) {
         report_expiry('expiry', $subject, $path, $cert_of->{$path});
@@ -1071,8 +1070,7 @@ sub finish {
         print JSON::PP->new->canonical->pretty->encode(clean($out));
     } else {
         foreach my $check (@shown) {
-            my $label = join ' ',
-                grep { defined } @{$check}{qw(subject check)};
+            my $label = join ' ', grep {defined} @{$check}{qw(subject check)};
             my $text =
                   $check->{status} eq 'ok'
                 ? $check->{detail}
@@ -1118,7 +1116,7 @@ sub trusted {
     my $crls  = Sympa::SMIME::Sidecar->instance->config->{crl_path};
     return (
         %store
-        ? join(' and ', map { "$_ $store{$_}" } sort keys %store)
+        ? join(' and ', map {"$_ $store{$_}"} sort keys %store)
         : 'the system store'
         )
         . (

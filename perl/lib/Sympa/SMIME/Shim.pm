@@ -290,7 +290,7 @@ sub _call {
     my %params = @_;
 
     my $result = eval {
-        foreach my $name (grep { /_b64\z/ } keys %params) {
+        foreach my $name (grep {/_b64\z/} keys %params) {
             $params{$name} =
                 Sympa::SMIME::Sidecar::encode_bytes($params{$name});
         }
@@ -300,7 +300,7 @@ sub _call {
             die "no $name in the answer to $method\n"
                 unless defined $result->{$name};
         }
-        foreach my $name (grep { /_b64\z/ } keys %$result) {
+        foreach my $name (grep {/_b64\z/} keys %$result) {
             $result->{$name} =
                 Sympa::SMIME::Sidecar::decode_bytes($result->{$name});
         }

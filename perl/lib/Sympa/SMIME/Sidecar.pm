@@ -170,7 +170,7 @@ sub _run {
     my $failure;
     my $first_death;
     my $idle_retried = 0;
-    for (my $attempt = 1 ; $attempt <= 2 ; $attempt++) {
+    for (my $attempt = 1; $attempt <= 2; $attempt++) {
         my @todo = grep { not defined $answers[$_] } 0 .. $#$requests;
         last unless @todo;
 
@@ -390,7 +390,7 @@ sub DESTROY {
 
 END {
     local ($@, $!, $?);
-    foreach my $self (grep { defined } values %live) {
+    foreach my $self (grep {defined} values %live) {
         eval { $self->_stop };
     }
 }

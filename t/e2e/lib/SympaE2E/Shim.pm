@@ -86,7 +86,7 @@ sub unit_env {
 sub describe {
     my $self = shift;
     my $env  = $self->{env} || {};
-    return map { "$_=$env->{$_}" } sort keys %$env;
+    return map {"$_=$env->{$_}"} sort keys %$env;
 }
 
 # Environment= settings of the drop-in sympa-smime-enable wrote for $unit

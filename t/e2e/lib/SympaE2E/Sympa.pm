@@ -57,12 +57,12 @@ sub new {
 
 sub dir         { $_[0]{dir} }
 sub domain      { $_[0]{domain} }
-sub config      { "$_[0]{dir}/etc/sympa.conf" }
+sub config      {"$_[0]{dir}/etc/sympa.conf"}
 sub incoming    { $_[0]{incoming} }
-sub capture_dir { "$_[0]{dir}/capture" }
-sub log_file    { "$_[0]{dir}/log/daemons.log" }
-sub list_dir    { "$_[0]{dir}/list_data/$_[1]" }
-sub cert_dir    { "$_[0]{dir}/X509-user-certs" }
+sub capture_dir {"$_[0]{dir}/capture"}
+sub log_file    {"$_[0]{dir}/log/daemons.log"}
+sub list_dir    {"$_[0]{dir}/list_data/$_[1]"}
+sub cert_dir    {"$_[0]{dir}/X509-user-certs"}
 
 # Reads one parameter of the packaged instance's sympa.conf.
 sub _site_param {
@@ -101,7 +101,7 @@ sub take_lock {
 
 sub _inherited_lock {
     opendir my $dh, '/proc/self/fd' or return undef;
-    for my $fd (grep { /\A\d+\z/ } readdir $dh) {
+    for my $fd (grep {/\A\d+\z/} readdir $dh) {
         my $target = readlink "/proc/self/fd/$fd" // next;
         next unless $target eq $LOCK_FILE;
         open my $fh, '<&=', $fd or next;
@@ -210,7 +210,7 @@ sub _collect_own_mail {
         move($_, "$self->{dir}/$sub") for @ours;
         # A daemon stopped while it held a message leaves Sympa's
         # LockedFile beside it, which the next run would take for mail.
-        unlink grep { -f $_ } map { "$_,lock" } @ours;
+        unlink grep { -f $_ } map {"$_,lock"} @ours;
     }
     return;
 }
@@ -262,7 +262,7 @@ sub write_config {
         $self->config,
         join('',
             "# Written by the sympa-smime end-to-end suite.\n",
-            map { "$_\t$param{$_}\n" } sort keys %param),
+            map {"$_\t$param{$_}\n"} sort keys %param),
         0640
     );
     chown $self->{uid}, $self->{gid}, $self->config;
@@ -281,7 +281,7 @@ sub _env {
         %extra,
     );
     $env{$_} //= $ENV{$_} for grep { defined $ENV{$_} } qw(JAVA_HOME);
-    return map { "$_=$env{$_}" } sort keys %env;
+    return map {"$_=$env{$_}"} sort keys %env;
 }
 
 # Command prefix running the rest as the sympa user with a clean
@@ -363,7 +363,7 @@ EOF
         %param,
     );
     my $xml = join '', qq{<?xml version="1.0" encoding="UTF-8"?>\n<list>\n},
-        (map { "  <$_>$xml{$_}</$_>\n" } sort keys %xml),
+        (map {"  <$_>$xml{$_}</$_>\n"} sort keys %xml),
         qq{  <owner multiple="1"><email>$self->{listmaster}</email></owner>\n},
         "</list>\n";
     my $file = write_file("$self->{dir}/etc/$name.xml", $xml, 0644);
@@ -395,7 +395,7 @@ sub add_subscribers {
             '--config',    $self->config,
             '--quiet',     "$list\@$self->{domain}"
         ],
-        stdin => join('', map { "$_\n" } @emails)
+        stdin => join('', map {"$_\n"} @emails)
     );
 }
 
@@ -527,7 +527,7 @@ sub stop_daemons {
     waitpid $_, 0 for values %daemons;
     wait_until(5, sub { !%{$self->session_processes} });
     $self->{daemons} = {};
-    unlink map { "$PIDDIR/$_.pid" } @DAEMONS;
+    unlink map {"$PIDDIR/$_.pid"} @DAEMONS;
     return;
 }
 
@@ -546,13 +546,13 @@ sub pending {
     for my $dir ($self->{incoming}, "$self->{dir}/spool/bulk/msg",
         "$self->{dir}/spool/bulk/pct") {
         opendir my $dh, $dir or next;
-        push @pending, map { "$dir/$_" }
+        push @pending, map {"$dir/$_"}
             grep { !/^\./ && -f "$dir/$_" } readdir $dh;
     }
     for my $dir (glob "$self->{dir}/spool/bulk/pct/*") {
         next unless -d $dir;
         opendir my $dh, $dir or next;
-        push @pending, map { "$dir/$_" } grep { !/^\./ } readdir $dh;
+        push @pending, map {"$dir/$_"} grep { !/^\./ } readdir $dh;
     }
     return @pending;
 }
@@ -600,7 +600,7 @@ sub log_tail {
     my ($self, $n) = @_;
     my @lines = split /\n/, $self->log_since(0);
     splice @lines, 0, @lines - $n if @lines > $n;
-    return join '', map { "$_\n" } @lines;
+    return join '', map {"$_\n"} @lines;
 }
 
 # Files in the incoming spool's quarantine (and those already collected).

@@ -74,9 +74,9 @@ sub new {
 }
 
 sub dir         { $_[0]{dir} }
-sub error_log   { "$_[0]{dir}/log/apache-error.log" }
-sub access_log  { "$_[0]{dir}/log/apache-access.log" }
-sub backend_log { "$_[0]{dir}/log/wwsympa-$_[1].log" }
+sub error_log   {"$_[0]{dir}/log/apache-error.log"}
+sub access_log  {"$_[0]{dir}/log/apache-access.log"}
+sub backend_log {"$_[0]{dir}/log/wwsympa-$_[1].log"}
 
 # Starts a backend: multiwatch forking $opt{children} wwsympa.fcgi
 # children as sympa, on a socket made as wwsympa.socket makes its own, with
@@ -327,7 +327,7 @@ sub all_processes {
 # to whatever is left (sidecars included).
 sub stop {
     my $self = shift;
-    my @sids = grep { defined } $self->{apache},
+    my @sids = grep {defined} $self->{apache},
         map { $_->{pid} } values %{$self->{backends}};
     return unless @sids;
     kill 'TERM', map { -$_ } @sids;
@@ -349,7 +349,7 @@ sub log_tail {
     return '' unless -f $file;
     my @lines = split /\n/, read_file($file);
     splice @lines, 0, @lines - $n if @lines > $n;
-    return join '', map { "  $_\n" } @lines;
+    return join '', map {"  $_\n"} @lines;
 }
 
 1;

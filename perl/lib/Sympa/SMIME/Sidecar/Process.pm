@@ -417,7 +417,7 @@ sub stop {
     $how .= '; last stderr: ' . join ' / ', @$tail if @$tail;
     $how =
         "it ran out of memory (give it a larger heap: -Xmx in java_opts); $how"
-        if grep { /OutOfMemoryError/ } @$tail;
+        if grep {/OutOfMemoryError/} @$tail;
     return $how;
 }
 

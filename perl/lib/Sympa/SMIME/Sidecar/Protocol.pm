@@ -132,7 +132,7 @@ sub request_line {
     };
     my $prepared = $request->{params};
     my (%raw, %key_of);
-    foreach my $key (sort grep { /_b64\z/ } keys %{$prepared || {}}) {
+    foreach my $key (sort grep {/_b64\z/} keys %{$prepared || {}}) {
         my $value = $prepared->{$key};
         next unless defined $value           and not ref $value;
         next unless length $value >= RAW_MIN and is_base64($value);
@@ -346,7 +346,7 @@ use strict;
 use warnings;
 use overload
     '""'     => \&as_string,
-    'bool'   => sub { 1 },
+    'bool'   => sub {1},
     fallback => 1;
 
 sub new {
