@@ -278,6 +278,25 @@ class ServerProtocolTest {
   }
 
   @Test
+  void stringAndIntegerIdsAreEchoedAsSentOthersAsNull() throws Exception {
+    List<JsonNode> answers = serve(
+        "{\"jsonrpc\":\"2.0\",\"id\":\"a-1\",\"method\":\"service.version\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"service.version\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"service.version\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"service.version\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"id\":-7,\"method\":\"no.such\"}\n"
+            + "{\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":\"service.version\"}\n");
+    assertEquals(6, answers.size());
+    List<String> ids = new ArrayList<>();
+    for (JsonNode answer : answers) {
+      ids.add(answer.get("id").toString());
+    }
+    ids.sort(null);
+    // Echoed as sent, type included: "42" would not match a client's 42.
+    assertEquals(List.of("\"\"", "\"a-1\"", "-7", "42", "9007199254740993", "null"), ids);
+  }
+
+  @Test
   void blankLinesAreIgnored() throws Exception {
     List<JsonNode> answers = serve("\n\r\n  \n" + echo(1, new byte[0]) + "\n");
     assertEquals(1, answers.size());
