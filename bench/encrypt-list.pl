@@ -11,40 +11,29 @@
 use strict;
 use warnings;
 use FindBin qw($Bin);
-use lib "$Bin/../perl/lib";
+use lib "$Bin/../perl/lib", "$Bin/../t/lib";
 use File::Temp qw(tempdir);
 use Getopt::Long;
 use Time::HiRes qw(time);
 use Sympa::SMIME::Sidecar;
+use TestPKI;
 
 my %opt = (recipients => 1000, certs => 20, size => 20000, batch => 64);
 GetOptions(\%opt, 'recipients=i', 'certs=i', 'size=i', 'batch=i')
     or die "usage: $0 [--recipients N] [--certs N] [--size BYTES]\n";
 
 my $dir = tempdir(CLEANUP => 1);
-sub run   { system(@_) == 0 or die "failed: @_\n" }
-sub quiet { join ' ', @_, '>/dev/null 2>&1' }
 
-run(quiet(
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=Bench CA'",
-        "-keyout $dir/ca.key -out $dir/ca.pem"
-    )
-);
-my @certs;
-foreach my $i (1 .. $opt{certs}) {
-    my $base = "$dir/user$i";
-    run(quiet(
-            "openssl req -newkey rsa:2048 -nodes -subj '/CN=user$i/emailAddress=user$i\@example.org'",
-            "-keyout $base.key -out $base.csr"
-        )
-    );
-    run(quiet(
-            "openssl x509 -req -in $base.csr -CA $dir/ca.pem -CAkey $dir/ca.key",
-            "-CAcreateserial -days 30 -out $base.pem"
-        )
-    );
-    push @certs, "$base.pem";
-}
+my $pki = TestPKI->new($dir);
+$pki->issue('ca', subject => '/CN=Bench CA', days => 30);
+my @certs = map {
+    $pki->issue(
+        "user$_",
+        issuer  => 'ca',
+        subject => "/CN=user$_/emailAddress=user$_\@example.org",
+        days    => 30
+    )->{cert}
+} 1 .. $opt{certs};
 
 my $body = join '',
     map { sprintf "Line %05d of the post, plain text.\n", $_ }
@@ -82,7 +71,7 @@ $sidecar->call('service.version');    # JVM start is not part of the run
 # Warm the JIT as a long-running daemon would be.
 $sidecar->call('smime.encrypt',
     {entity_b64 => $b64, recipients => [{path => $_}]})
-    foreach @recipients[0 .. 199];
+    foreach @recipients[0 .. ($#recipients < 199 ? $#recipients : 199)];
 
 my $start = time;
 foreach my $certfile (@recipients) {

@@ -1,15 +1,19 @@
 # Fixtures and probes shared by bench/jvm-options.pl and
-# bench/install-memory.pl: a CA and a list certificate made with openssl, the
+# bench/install-memory.pl: a CA and a list certificate (t/lib/TestPKI.pm), the
 # requests of a small mixed workload, and the memory and CPU time of a
 # process.
 package JvmBench;
 
 use strict;
 use warnings;
-use Exporter   qw(import);
-use File::Temp qw(tempdir);
-use POSIX      qw();
+use Exporter       qw(import);
+use Cwd            qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp     qw(tempdir);
+use POSIX          qw();
+use lib dirname(abs_path(__FILE__)) . '/../../t/lib';
 use Sympa::SMIME::Sidecar;
+use TestPKI;
 
 our @EXPORT_OK = qw(requests memory cpu);
 
@@ -26,59 +30,59 @@ sub entity {
 sub spurt { open my $fh, '>', $_[0] or die $!; print $fh $_[1]; close $fh }
 sub slurp { open my $fh, '<', $_[0] or die $!; local $/;        return <$fh> }
 
+# A CA and a list certificate for signing and encryption, from the tests'
+# PKI builder.
+sub _list_certificate {
+    my $pki = shift;
+    $pki->issue(
+        'ca',
+        subject    => '/CN=Bench CA',
+        extensions => "basicConstraints=critical,CA:true\n"
+            . "keyUsage=critical,keyCertSign,cRLSign\n"
+    );
+    return $pki->issue(
+        'list',
+        issuer     => 'ca',
+        subject    => '/CN=List/emailAddress=list@example.org',
+        extensions => "keyUsage=critical,digitalSignature,keyEncipherment\n"
+            . "extendedKeyUsage=emailProtection\n"
+            . "subjectAltName=email:list\@example.org\n"
+    );
+}
+
 # {name => [method, params]}: verify, sign, encrypt, decrypt (2 KB),
 # encrypt100k, parse (x509.parse, as a web login by certificate).
 sub requests {
-    my $dir = tempdir(CLEANUP => 1);
-    run(quiet(
-            "openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=Bench CA'",
-            '-addext basicConstraints=critical,CA:true',
-            '-addext keyUsage=critical,keyCertSign,cRLSign',
-            "-keyout $dir/ca.key -out $dir/ca.pem"
-        )
-    );
-    run(quiet(
-            "openssl req -newkey rsa:2048 -nodes",
-            "-subj '/CN=List/emailAddress=list\@example.org'",
-            "-keyout $dir/key.pem -out $dir/req.pem"
-        )
-    );
-    spurt("$dir/ext",
-              "keyUsage=critical,digitalSignature,keyEncipherment\n"
-            . "extendedKeyUsage=emailProtection\n"
-            . "subjectAltName=email:list\@example.org\n");
-    run(quiet(
-            "openssl x509 -req -in $dir/req.pem -CA $dir/ca.pem -CAkey $dir/ca.key",
-            "-CAcreateserial -days 3650 -extfile $dir/ext -out $dir/cert.pem"
-        )
-    );
+    my $dir  = tempdir(CLEANUP => 1);
+    my $pki  = TestPKI->new($dir);
+    my $list = _list_certificate($pki);
     spurt("$dir/small", entity(2000));
     run(quiet(
-            "openssl smime -sign -in $dir/small -signer $dir/cert.pem",
-            "-inkey $dir/key.pem -out $dir/signed"
+            "openssl smime -sign -in $dir/small -signer $list->{cert}",
+            "-inkey $list->{key} -out $dir/signed"
         )
     );
     run(quiet(
             "openssl smime -encrypt -aes128 -in $dir/small -out $dir/encrypted",
-            "$dir/cert.pem"
+            $list->{cert}
         )
     );
 
     my $b    = \&Sympa::SMIME::Sidecar::encode_bytes;
-    my $cert = "$dir/cert.pem";
+    my $cert = $list->{cert};
     return {
         dir    => $dir,    # removed when the program ends
         verify => [
             'smime.verify',
             {   message_b64 => $b->(slurp("$dir/signed")),
-                cafile      => "$dir/ca.pem"
+                cafile      => $pki->cert('ca')
             }
         ],
         sign => [
             'smime.sign',
             {   entity_b64 => $b->(entity(2000)),
                 cert       => $cert,
-                key        => "$dir/key.pem"
+                key        => $list->{key}
             }
         ],
         encrypt => [
@@ -96,7 +100,7 @@ sub requests {
         decrypt => [
             'smime.decrypt',
             {   message_b64 => $b->(slurp("$dir/encrypted")),
-                keys        => [{cert => $cert, key => "$dir/key.pem"}]
+                keys        => [{cert => $cert, key => $list->{key}}]
             }
         ],
         parse => ['x509.parse', {pem => slurp($cert)}],
