@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.cert.X509CRL;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.sympasmime.Reason;
 import org.sympasmime.mime.Bytes;
 import org.sympasmime.SmimeException;
@@ -21,6 +22,18 @@ public final class Crls {
       "-----BEGIN X509 CRL-----".getBytes(StandardCharsets.US_ASCII);
 
   private final DiskSnapshots<CrlSet> sets = new DiskSnapshots<>(64);
+
+  /**
+   * The revocation policy of a request that names its CRLs with {@code path} (none: no
+   * revocation checking) and says with {@code required} whether a missing CRL fails a path.
+   */
+  public Optional<Revocation.Policy> policy(Optional<Path> path, boolean required)
+      throws SmimeException {
+    if (path.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Revocation.Policy(load(path.get()), required));
+  }
 
   /**
    * The CRLs at {@code path}. A missing or unreadable path, a file without any CRL, or a CRL that

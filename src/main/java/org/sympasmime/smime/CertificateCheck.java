@@ -17,7 +17,6 @@ import org.sympasmime.pki.ChainValidator;
 import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.KeyMaterial;
 import org.sympasmime.pki.Pem;
-import org.sympasmime.pki.Revocation;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
 
@@ -89,16 +88,12 @@ public final class CertificateCheck {
     CertificateInfo info = CertificateInfo.of(leaf);
     TrustStore store = trustStores.load(request.cafile(), request.capath());
     Instant at = request.atTime().orElseGet(Instant::now);
-    Optional<Revocation.Policy> revocation = Optional.empty();
-    if (request.crls().isPresent()) {
-      revocation = Optional.of(new Revocation.Policy(crls.load(request.crls().get()),
-          request.crlRequired()));
-    }
     ChainValidator.Role role = request.role().orElse(
         info.purpose().sign() ? ChainValidator.Role.SIGNER : ChainValidator.Role.RECIPIENT);
     List<String> warnings = new ArrayList<>();
     Optional<ChainValidator.Failure> failure = new ChainValidator(
-        certs.subList(1, certs.size()), store, Date.from(at), revocation, request.policy(), role)
+        certs.subList(1, certs.size()), store, Date.from(at),
+        crls.policy(request.crls(), request.crlRequired()), request.policy(), role)
         .validate(leaf, warnings);
     Verdict chain = failure.map(f -> new Verdict(Optional.of(f.reason()), f.detail()))
         .orElse(Verdict.OK);

@@ -43,7 +43,6 @@ import org.sympasmime.pki.CertificateInfo;
 import org.sympasmime.pki.ChainValidator;
 import org.sympasmime.pki.Crls;
 import org.sympasmime.pki.OpenSslNames;
-import org.sympasmime.pki.Revocation;
 import org.sympasmime.pki.TrustStore;
 import org.sympasmime.pki.TrustStores;
 
@@ -245,13 +244,8 @@ public final class Verify {
     }
     if (failure.isEmpty()) {
       Date at = Date.from(request.atTime().orElseGet(Instant::now));
-      Optional<Revocation.Policy> revocation = Optional.empty();
-      if (request.crls().isPresent()) {
-        revocation = Optional.of(new Revocation.Policy(crls.load(request.crls().get()),
-            request.crlRequired()));
-      }
-      ChainValidator validator = new ChainValidator(carried, store, at, revocation,
-          request.policy());
+      ChainValidator validator = new ChainValidator(carried, store, at,
+          crls.policy(request.crls(), request.crlRequired()), request.policy());
       // A signer named by several SignerInfos is one path to validate, not several.
       for (X509Certificate signer : new LinkedHashSet<>(signers)) {
         Optional<ChainValidator.Failure> f = validator.validate(signer, warnings);
