@@ -15,7 +15,6 @@ use warnings;
 use English    qw(-no_match_vars);
 use File::Temp qw();
 
-use Sympa::Constants;
 use Sympa::Tools::Text;
 use Sympa::SMIME::Admin qw(days_left);
 use Sympa::SMIME::Config;
